@@ -1,0 +1,43 @@
+"""`python -m devstack` (what `make run` runs): start the local stack, print its URLs, stop on Ctrl-C."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+
+from devstack.stack import Stack, StackConfig
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
+    stack = Stack(StackConfig.from_env())
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        stack.start()
+    except Exception as error:
+        logging.getLogger("devstack").error("could not start: %s", error)
+        return 1
+    routes = "\n".join(f"    {route.route_key}" for route in stack.template.http_routes())
+    print(
+        f"\nimagepredict is running\n"
+        f"  API        {stack.api_url}   (try: curl {stack.api_url}/health)\n"
+        f"{routes}\n"
+        f"  MongoDB    {stack.mongodb_uri}\n"
+        f"  AWS (moto) {stack.aws_endpoint}\n"
+        f"  Data       {stack.config.data_dir}\n"
+        f"Press Ctrl-C to stop.\n",
+        flush=True,
+    )
+    stop.wait()
+    print("Stopping…", flush=True)
+    stack.stop()
+    print("Stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

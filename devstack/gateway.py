@@ -1,0 +1,251 @@
+"""An HTTP API (payload format 2.0) in front of the functions, driven by the routes in template.yaml."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from werkzeug.exceptions import NotFound
+from werkzeug.utils import safe_join
+from werkzeug.wrappers import Request, Response
+
+from devstack.functions import FunctionPool, InvocationError
+from devstack.provision import ACCOUNT_ID
+from devstack.template import Route
+
+log = logging.getLogger("devstack.gateway")
+
+API_ID = "local"
+_TEXT_TYPES = ("text/", "application/json", "application/x-www-form-urlencoded", "application/xml", "+json", "+xml")
+
+
+def _is_text(content_type: str) -> bool:
+    content_type = content_type.lower()
+    return any(marker in content_type for marker in _TEXT_TYPES)
+
+
+def build_event(request: Request, route: Route, path_parameters: Mapping[str, str]) -> dict[str, Any]:
+    """The event API Gateway sends a Lambda proxy integration, payload format version 2.0."""
+    raw_uri = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.full_path
+    raw_path = urlsplit(raw_uri).path or "/"
+    raw_query = request.environ.get("QUERY_STRING", "")
+    headers: dict[str, str] = {}
+    for name, value in request.headers.items():
+        key = name.lower()
+        headers[key] = f"{headers[key]},{value}" if key in headers else value
+    cookies = [c.strip() for c in headers.pop("cookie", "").split(";") if c.strip()]
+    now = datetime.now(UTC)
+    source_ip = request.remote_addr or "127.0.0.1"
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": route.route_key,
+        "rawPath": raw_path,
+        "rawQueryString": raw_query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": ACCOUNT_ID,
+            "apiId": API_ID,
+            "domainName": headers.get("host", "127.0.0.1"),
+            "domainPrefix": headers.get("host", "127.0.0.1").split(".")[0].split(":")[0],
+            "http": {
+                "method": request.method,
+                "path": raw_path,
+                "protocol": request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
+                "sourceIp": source_ip,
+                "userAgent": headers.get("user-agent", ""),
+            },
+            "requestId": uuid.uuid4().hex[:16],
+            "routeKey": route.route_key,
+            "stage": "$default",
+            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": int(now.timestamp() * 1000),
+        },
+        "isBase64Encoded": False,
+    }
+    if cookies:
+        event["cookies"] = cookies
+    if raw_query:
+        query: dict[str, str] = {}
+        for key, value in parse_qsl(raw_query, keep_blank_values=True):
+            query[key] = f"{query[key]},{value}" if key in query else value
+        event["queryStringParameters"] = query
+    if path_parameters:
+        event["pathParameters"] = dict(path_parameters)
+    body = request.get_data(cache=False)
+    if body:
+        if _is_text(headers.get("content-type", "")):
+            try:
+                event["body"] = body.decode("utf-8")
+            except UnicodeDecodeError:
+                event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode("ascii"), True
+        else:
+            event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode("ascii"), True
+    return event
+
+
+def build_response(result: Any) -> Response:
+    """Interpret what the function returned the way the HTTP API does for payload format 2.0."""
+    if not (isinstance(result, dict) and "statusCode" in result):
+        body = result if isinstance(result, str) else json.dumps(result)
+        return Response(body, status=200, content_type="application/json")
+    body = result.get("body") or ""
+    data = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode("utf-8")
+    response = Response(data, status=int(result["statusCode"]))
+    response.headers.remove("Content-Type")
+    for name, value in (result.get("headers") or {}).items():
+        response.headers[name] = str(value)
+    for name, values in (result.get("multiValueHeaders") or {}).items():
+        for value in values:
+            response.headers.add(name, str(value))
+    for cookie in result.get("cookies") or []:
+        response.headers.add("Set-Cookie", cookie)
+    return response
+
+
+def _api_error(status: int, message: str) -> Response:
+    return Response(json.dumps({"message": message}), status=status, content_type="application/json")
+
+
+class Cors:
+    """The CorsConfiguration of the HTTP API, applied by the gateway as API Gateway does."""
+
+    def __init__(self, configuration: Mapping[str, Any] | None) -> None:
+        configuration = configuration or {}
+        self.enabled = bool(configuration)
+        self.origins = [str(o) for o in configuration.get("AllowOrigins", [])]
+        self.methods = [str(m).upper() for m in configuration.get("AllowMethods", [])]
+        self.headers = [str(h).lower() for h in configuration.get("AllowHeaders", [])]
+        self.expose = [str(h).lower() for h in configuration.get("ExposeHeaders", [])]
+        self.max_age = configuration.get("MaxAge")
+        self.credentials = bool(configuration.get("AllowCredentials"))
+
+    def allowed_origin(self, origin: str | None) -> str | None:
+        if not (self.enabled and origin):
+            return None
+        if "*" in self.origins:
+            return "*" if not self.credentials else origin
+        return origin if origin in self.origins else None
+
+    def is_preflight(self, request: Request) -> bool:
+        return (
+            self.enabled
+            and request.method == "OPTIONS"
+            and "Origin" in request.headers
+            and "Access-Control-Request-Method" in request.headers
+        )
+
+    def preflight(self, request: Request) -> Response:
+        response = Response(status=204)
+        origin = self.allowed_origin(request.headers.get("Origin"))
+        if origin:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Access-Control-Allow-Methods"] = ",".join(self.methods or ["*"])
+            if self.headers:
+                response.headers["Access-Control-Allow-Headers"] = ",".join(self.headers)
+            if self.max_age is not None:
+                response.headers["Access-Control-Max-Age"] = str(self.max_age)
+            if self.credentials:
+                response.headers["Access-Control-Allow-Credentials"] = "true"
+        return response
+
+    def decorate(self, request: Request, response: Response) -> None:
+        origin = self.allowed_origin(request.headers.get("Origin"))
+        if not origin:
+            return
+        for name in list(response.headers.keys()):
+            if name.lower().startswith("access-control-"):
+                del response.headers[name]  # API Gateway ignores the integration's own CORS headers
+        response.headers["Access-Control-Allow-Origin"] = origin
+        if self.expose:
+            response.headers["Access-Control-Expose-Headers"] = ",".join(self.expose)
+        if self.credentials:
+            response.headers["Access-Control-Allow-Credentials"] = "true"
+        if origin != "*":
+            response.headers.add("Vary", "Origin")
+
+
+class Gateway:
+    """A WSGI application: the API routes first, then (if given) static files of the web client."""
+
+    def __init__(
+        self,
+        routes: Iterable[Route],
+        pool: FunctionPool,
+        cors: Cors,
+        static_dir: Path | None = None,
+    ) -> None:
+        self.routes = list(routes)
+        self.pool = pool
+        self.cors = cors
+        self.static_dir = static_dir
+
+    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+        for route in self.routes:
+            found = route.pattern.match(path)
+            if found and route.method in (method, "ANY"):
+                return route, {k: v for k, v in found.groupdict().items() if v is not None}
+        return None
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        request = Request(environ)
+        started = time.perf_counter()
+        response = self.handle(request)
+        log.info(
+            "%s %s -> %s (%.0f ms)",
+            request.method,
+            request.full_path.rstrip("?"),
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+        )
+        return response(environ, start_response)
+
+    def handle(self, request: Request) -> Response:
+        if self.cors.is_preflight(request):
+            return self.cors.preflight(request)
+        matched = self.match(request.method, request.path)
+        if matched is None:
+            response = self._static(request) or _api_error(404, "Not Found")
+        else:
+            route, path_parameters = matched
+            response = self._invoke(route, build_event(request, route, path_parameters))
+        self.cors.decorate(request, response)
+        return response
+
+    def _invoke(self, route: Route, event: dict[str, Any]) -> Response:
+        try:
+            result = self.pool.invoke(route.function, event)
+        except InvocationError as error:
+            log.error("%s failed: %s", route.function, error)
+            return _api_error(500, "Internal Server Error")
+        try:
+            return build_response(result)
+        except (TypeError, ValueError, KeyError) as error:
+            log.error("%s returned a malformed response: %s", route.function, error)
+            return _api_error(500, "Internal Server Error")
+
+    def _static(self, request: Request) -> Response | None:
+        if self.static_dir is None or request.method not in ("GET", "HEAD"):
+            return None
+        relative = request.path.lstrip("/") or "index.html"
+        target = safe_join(str(self.static_dir), relative)
+        if target is None:
+            return None
+        path = Path(target)
+        if path.is_dir():
+            path = path / "index.html"
+        if not path.is_file():
+            return None
+        try:
+            from werkzeug.utils import send_file
+
+            return send_file(path, request.environ, max_age=0)
+        except NotFound:
+            return None

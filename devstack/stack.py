@@ -1,0 +1,208 @@
+"""Start and stop the whole local system: MongoDB (SecantusDB), AWS (moto), resources, functions, gateway."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from devstack.functions import DeployedFunction, FunctionPool
+from devstack.gateway import Cors, Gateway
+from devstack.provision import REGION, Provisioner
+from devstack.template import FunctionSpec, Template
+
+log = logging.getLogger("devstack")
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    value = int(env.get(name) or default)
+    return value or free_port()
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    api_port: int
+    aws_port: int
+    mongo_port: int
+    data_dir: Path
+    template: Path
+    static_dir: Path | None
+    mongodb_uri: str | None  # an existing server: no embedded SecantusDB
+    aws_endpoint: str | None  # an existing moto server: none started
+    env_file: Path | None
+    concurrency: int
+    ttl_sweep_seconds: float
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> StackConfig:
+        static = Path(env.get("LOCAL_WEB_DIR") or ROOT / "web")
+        env_file = env.get("LOCAL_ENV_FILE")
+        return cls(
+            api_port=_port(env, "LOCAL_API_PORT", 3000),
+            aws_port=_port(env, "LOCAL_AWS_PORT", 4566),
+            mongo_port=_port(env, "LOCAL_MONGO_PORT", 27018),
+            data_dir=Path(env.get("LOCAL_DATA_DIR") or ROOT / ".local").resolve(),
+            template=Path(env.get("LOCAL_TEMPLATE") or ROOT / "template.yaml").resolve(),
+            static_dir=static if static.is_dir() else None,
+            mongodb_uri=env.get("MONGODB_URI") or None,
+            aws_endpoint=env.get("LOCAL_AWS_ENDPOINT") or None,
+            env_file=Path(env_file) if env_file else None,
+            concurrency=int(env.get("LOCAL_FUNCTION_CONCURRENCY") or 2),
+            ttl_sweep_seconds=float(env.get("LOCAL_TTL_SWEEP_SECONDS") or 60),
+        )
+
+
+def wait_until(check: Any, what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if check():
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} did not come up within {timeout:.0f} s")
+        time.sleep(0.1)
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex((HOST, port)) == 0
+
+
+class Stack:
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.template = Template(config.template)
+        self.processes: list[subprocess.Popen[bytes]] = []
+        self.pool: FunctionPool | None = None
+        self.server: BaseWSGIServer | None = None
+        self.mongodb_uri = ""
+        self.aws_endpoint = ""
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{HOST}:{self.config.api_port}"
+
+    def start(self) -> None:
+        self.config.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.mongodb_uri = self.config.mongodb_uri or self._start_mongo()
+            self.aws_endpoint = self.config.aws_endpoint or self._start_moto()
+            provisioner = Provisioner(
+                self.template,
+                endpoint_url=self.aws_endpoint,
+                parameters={"MongoDbUri": self.mongodb_uri, "Stage": "local"},
+                state_dir=self.config.data_dir / "aws",
+            )
+            provisioner.run()
+            functions = {spec.logical_id: self._deploy(spec, provisioner) for spec in self.template.functions()}
+            self.pool = FunctionPool(functions, concurrency=self.config.concurrency)
+            self._start_gateway()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _spawn(self, name: str, command: list[str]) -> None:
+        logs = self.config.data_dir / "logs"
+        logs.mkdir(exist_ok=True)
+        with open(logs / f"{name}.log", "ab") as output:
+            process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, cwd=ROOT)
+        self.processes.append(process)
+
+    def _start_mongo(self) -> str:
+        port = self.config.mongo_port
+        storage = self.config.data_dir / "mongodb"
+        storage.mkdir(exist_ok=True)
+        command = [sys.executable, "-m", "devstack.mongo", "--port", str(port), "--storage-path", str(storage)]
+        self._spawn("mongodb", [*command, "--ttl-sweep-seconds", str(self.config.ttl_sweep_seconds)])
+        wait_until(lambda: self._alive() and port_open(port), "SecantusDB")
+        return f"mongodb://{HOST}:{port}/?directConnection=true"
+
+    def _start_moto(self) -> str:
+        port = self.config.aws_port
+        self._spawn("moto", [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)])
+        endpoint = f"http://{HOST}:{port}"
+        wait_until(lambda: self._alive() and urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2), "moto")
+        return endpoint
+
+    def _alive(self) -> bool:
+        for process in self.processes:
+            if process.poll() is not None:
+                raise RuntimeError(f"{process.args[2]} exited with {process.returncode}; see {self.config.data_dir}/logs")
+        return True
+
+    def function_environment(self, spec: FunctionSpec, provisioner: Provisioner) -> dict[str, str]:
+        """Template variables (resolved), then the caller's environment and env file for declared names."""
+        declared = {name: str(value) for name, value in provisioner.resolver.resolve(spec.environment).items()}
+        overrides = {name: os.environ[name] for name in declared if name in os.environ}
+        if self.config.env_file:
+            sam_style = json.loads(self.config.env_file.read_text())
+            overrides.update(sam_style.get("Parameters", {}))
+            overrides.update(sam_style.get(spec.logical_id, {}))
+        return {
+            **declared,
+            **{name: str(value) for name, value in overrides.items()},
+            "AWS_ENDPOINT_URL": self.aws_endpoint,
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+        }
+
+    def _deploy(self, spec: FunctionSpec, provisioner: Provisioner) -> DeployedFunction:
+        layer_dirs = []
+        for layer in spec.layers:
+            if isinstance(layer, dict) and "Ref" in layer:
+                layer_dirs.append(self.template.layer_dir(layer["Ref"]))
+            else:
+                log.warning("%s: layer %s is not available locally", spec.logical_id, layer)
+        return DeployedFunction(spec, layer_dirs, self.function_environment(spec, provisioner))
+
+    def _start_gateway(self) -> None:
+        assert self.pool is not None
+        gateway = Gateway(self.template.http_routes(), self.pool, Cors(self.template.http_cors()), self.config.static_dir)
+        self.server = make_server(HOST, self.config.api_port, gateway, threaded=True)
+        threading.Thread(target=self.server.serve_forever, name="gateway", daemon=True).start()
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+        if self.pool is not None:
+            self.pool.stop()
+            self.pool = None
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.processes = []

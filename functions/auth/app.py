@@ -1,0 +1,91 @@
+"""The auth API: register, log in, refresh, log out, and who am I."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from imagepredict.api import bearer_token, create_resolver, json_body, json_response
+from imagepredict.auth import AuthService, build_auth_service
+from imagepredict.auth.validation import parse_credentials, parse_refresh_token, parse_registration
+from imagepredict.errors import EmailTaken, InvalidCredentials, InvalidToken, TooManyAttempts
+from imagepredict.observability import logger, metrics, tracer
+from imagepredict.settings import get_settings
+
+app = create_resolver()
+
+
+@lru_cache(maxsize=1)
+def auth_service() -> AuthService:
+    return build_auth_service(get_settings())
+
+
+def _count(name: str) -> None:
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+
+
+@app.post("/auth/register")
+def register():
+    registration = parse_registration(json_body(app.current_event))
+    try:
+        session = auth_service().register(registration)
+    except EmailTaken:
+        _count("RegistrationConflict")
+        raise
+    _count("UserRegistered")
+    logger.info("User registered", extra={"user_id": session.user.id})
+    return json_response(201, session.body())
+
+
+@app.post("/auth/login")
+def login():
+    credentials = parse_credentials(json_body(app.current_event))
+    try:
+        session = auth_service().login(credentials)
+    except InvalidCredentials:
+        _count("LoginFailed")
+        raise
+    except TooManyAttempts:
+        _count("LoginThrottled")
+        raise
+    _count("LoginSucceeded")
+    logger.info("User logged in", extra={"user_id": session.user.id})
+    return json_response(200, session.body())
+
+
+@app.post("/auth/refresh")
+def refresh():
+    refresh_token = parse_refresh_token(json_body(app.current_event))
+    try:
+        session = auth_service().refresh(refresh_token)
+    except InvalidToken:
+        _count("RefreshRejected")
+        raise
+    _count("TokenRefreshed")
+    return json_response(200, session.body())
+
+
+@app.post("/auth/logout")
+def logout():
+    claims = auth_service().authenticate(bearer_token(app.current_event))
+    auth_service().logout(claims.user_id)
+    _count("UserLoggedOut")
+    return json_response(204)
+
+
+@app.get("/auth/me")
+def me():
+    service = auth_service()
+    user = service.current_user(service.authenticate(bearer_token(app.current_event)))
+    return json_response(200, {"user": user.public()})
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,27 @@
+"""GET /health: 200 when MongoDB and the AWS endpoint answer, 503 with the failing check otherwise."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from imagepredict.api import create_resolver, json_response
+from imagepredict.health import check_health
+from imagepredict.observability import logger, tracer
+from imagepredict.settings import get_settings
+
+app = create_resolver()
+
+
+@app.get("/health")
+def health():
+    report = check_health(get_settings())
+    return json_response(200 if report["status"] == "ok" else 503, report)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,106 @@
+"""Registration, sign-in, token refresh and sign-out: the auth use cases, free of any Lambda detail."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from imagepredict.auth.passwords import PasswordHasher
+from imagepredict.auth.sessions import RefreshTokenStore
+from imagepredict.auth.throttle import LoginThrottle
+from imagepredict.auth.tokens import AccessClaims, AccessTokens
+from imagepredict.auth.users import User, UserStore
+from imagepredict.auth.validation import Credentials, Registration
+from imagepredict.clock import utc_now
+from imagepredict.errors import InvalidCredentials, InvalidToken
+
+
+@dataclass(frozen=True)
+class Session:
+    user: User
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+    def body(self) -> dict[str, object]:
+        return {
+            "user": self.user.public(),
+            "access_token": self.access_token,
+            "refresh_token": self.refresh_token,
+            "token_type": "Bearer",
+            "expires_in": self.expires_in,
+        }
+
+
+class AuthService:
+    def __init__(
+        self,
+        *,
+        users: UserStore,
+        refresh_tokens: RefreshTokenStore,
+        throttle: LoginThrottle,
+        access_tokens: AccessTokens,
+        passwords: PasswordHasher,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._users = users
+        self._refresh_tokens = refresh_tokens
+        self._throttle = throttle
+        self._access_tokens = access_tokens
+        self._passwords = passwords
+        self._clock = clock
+
+    def ensure_indexes(self) -> None:
+        self._users.ensure_indexes()
+        self._refresh_tokens.ensure_indexes()
+        self._throttle.ensure_indexes()
+
+    def register(self, registration: Registration) -> Session:
+        user = self._users.create(
+            email=registration.email,
+            name=registration.name,
+            password_hash=self._passwords.hash(registration.password),
+            created_at=self._clock(),
+        )
+        return self._start_session(user)
+
+    def login(self, credentials: Credentials) -> Session:
+        now = self._clock()
+        self._throttle.check(credentials.email, now)
+        user = self._users.by_email(credentials.email)
+        if user is None:
+            self._passwords.waste_time(credentials.password)
+        if user is None or not self._passwords.verify(credentials.password, user.password_hash):
+            self._throttle.record_failure(credentials.email, now)
+            raise InvalidCredentials("The email or password is incorrect")
+        self._throttle.clear(credentials.email)
+        return self._start_session(user)
+
+    def refresh(self, refresh_token: str) -> Session:
+        now = self._clock()
+        rotation = self._refresh_tokens.use(refresh_token, now)
+        user = self._users.by_id(rotation.user_id)
+        if user is None:
+            raise InvalidToken("The account behind this refresh token no longer exists")
+        return self._start_session(user, family_id=rotation.family_id)
+
+    def logout(self, user_id: str) -> None:
+        self._refresh_tokens.revoke_user(user_id, self._clock())
+
+    def authenticate(self, access_token: str) -> AccessClaims:
+        return self._access_tokens.verify(access_token)
+
+    def current_user(self, claims: AccessClaims) -> User:
+        user = self._users.by_id(claims.user_id)
+        if user is None:
+            raise InvalidToken("The account behind this access token no longer exists")
+        return user
+
+    def _start_session(self, user: User, family_id: str | None = None) -> Session:
+        return Session(
+            user=user,
+            access_token=self._access_tokens.issue(user.id, user.email),
+            refresh_token=self._refresh_tokens.issue(user.id, self._clock(), family_id),
+            expires_in=self._access_tokens.ttl_seconds,
+        )

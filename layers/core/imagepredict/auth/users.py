@@ -1,0 +1,66 @@
+"""Accounts in the `users` collection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bson import ObjectId
+from bson.errors import InvalidId
+from pymongo.collection import Collection
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from imagepredict.clock import isoformat
+from imagepredict.errors import EmailTaken
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    email: str
+    name: str
+    created_at: datetime
+    password_hash: str
+
+    def public(self) -> dict[str, str]:
+        return {"id": self.id, "email": self.email, "name": self.name, "created_at": isoformat(self.created_at)}
+
+
+def _user(document: dict[str, Any]) -> User:
+    return User(
+        id=str(document["_id"]),
+        email=document["email"],
+        name=document["name"],
+        created_at=document["created_at"],
+        password_hash=document["password_hash"],
+    )
+
+
+class UserStore:
+    def __init__(self, database: Database) -> None:
+        self._users: Collection = database["users"]
+
+    def ensure_indexes(self) -> None:
+        self._users.create_index("email", unique=True, name="email_unique")
+
+    def create(self, *, email: str, name: str, password_hash: str, created_at: datetime) -> User:
+        document = {"email": email, "name": name, "password_hash": password_hash, "created_at": created_at}
+        try:
+            result = self._users.insert_one(document)
+        except DuplicateKeyError:
+            raise EmailTaken("An account with this email already exists", fields={"email": "Already registered"}) from None
+        return _user({**document, "_id": result.inserted_id})
+
+    def by_email(self, email: str) -> User | None:
+        document = self._users.find_one({"email": email})
+        return _user(document) if document else None
+
+    def by_id(self, user_id: str) -> User | None:
+        try:
+            object_id = ObjectId(user_id)
+        except (InvalidId, TypeError):
+            return None
+        document = self._users.find_one({"_id": object_id})
+        return _user(document) if document else None

@@ -1,0 +1,75 @@
+"""Settings read from environment variables once per container, validated into one typed object."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+class SettingsError(ValueError):
+    """The environment does not describe a usable configuration (a deployment mistake, not a user error)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    mongodb_uri: str | None
+    mongodb_secret_arn: str | None
+    mongodb_database: str
+    jwt_secret_arn: str | None
+    jwt_secret: str | None
+    jwt_issuer: str
+    jwt_audience: str
+    access_token_ttl_seconds: int
+    refresh_token_ttl_seconds: int
+    bcrypt_rounds: int
+    login_max_failures: int
+    login_failure_window_seconds: int
+
+
+def _text(env: Mapping[str, str], name: str, default: str | None = None) -> str | None:
+    value = env.get(name, "").strip()
+    return value or default
+
+
+def _integer(env: Mapping[str, str], name: str, default: int, minimum: int, maximum: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if not minimum <= value <= maximum:
+        raise SettingsError(f"{name} must be between {minimum} and {maximum}, got {value}")
+    return value
+
+
+def load_settings(env: Mapping[str, str]) -> Settings:
+    """Build and validate Settings from a mapping of environment variables."""
+    settings = Settings(
+        mongodb_uri=_text(env, "MONGODB_URI"),
+        mongodb_secret_arn=_text(env, "MONGODB_SECRET_ARN"),
+        mongodb_database=_text(env, "MONGODB_DATABASE", "imagepredict") or "imagepredict",
+        jwt_secret_arn=_text(env, "JWT_SECRET_ARN"),
+        jwt_secret=_text(env, "JWT_SECRET"),
+        jwt_issuer=_text(env, "JWT_ISSUER", "imagepredict") or "imagepredict",
+        jwt_audience=_text(env, "JWT_AUDIENCE", "imagepredict-api") or "imagepredict-api",
+        access_token_ttl_seconds=_integer(env, "ACCESS_TOKEN_TTL_SECONDS", 900, 1, 86_400),
+        refresh_token_ttl_seconds=_integer(env, "REFRESH_TOKEN_TTL_SECONDS", 30 * 86_400, 60, 365 * 86_400),
+        bcrypt_rounds=_integer(env, "BCRYPT_ROUNDS", 12, 4, 31),
+        login_max_failures=_integer(env, "LOGIN_MAX_FAILURES", 5, 1, 1_000),
+        login_failure_window_seconds=_integer(env, "LOGIN_FAILURE_WINDOW_SECONDS", 900, 1, 86_400),
+    )
+    if not (settings.mongodb_uri or settings.mongodb_secret_arn):
+        raise SettingsError("Set MONGODB_URI or MONGODB_SECRET_ARN")
+    if not (settings.jwt_secret or settings.jwt_secret_arn):
+        raise SettingsError("Set JWT_SECRET_ARN (or JWT_SECRET for tools and tests)")
+    return settings
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The container's settings, read from os.environ on first use."""
+    return load_settings(os.environ)

@@ -1,0 +1,36 @@
+"""One MongoClient per container, connected by a URI from the environment or from Secrets Manager."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pymongo import MongoClient
+from pymongo.database import Database
+
+from imagepredict.secrets import read_secret
+from imagepredict.settings import Settings
+
+SERVER_SELECTION_TIMEOUT_MS = 5_000
+
+
+@lru_cache(maxsize=4)
+def get_client(uri: str) -> MongoClient:
+    return MongoClient(
+        uri,
+        tz_aware=True,
+        appname="imagepredict",
+        serverSelectionTimeoutMS=SERVER_SELECTION_TIMEOUT_MS,
+        connectTimeoutMS=SERVER_SELECTION_TIMEOUT_MS,
+        retryWrites=True,
+    )
+
+
+def mongodb_uri(settings: Settings) -> str:
+    if settings.mongodb_uri:
+        return settings.mongodb_uri
+    assert settings.mongodb_secret_arn  # load_settings guarantees one of the two
+    return read_secret(settings.mongodb_secret_arn)
+
+
+def get_database(settings: Settings) -> Database:
+    return get_client(mongodb_uri(settings))[settings.mongodb_database]
