@@ -12,6 +12,7 @@ from devstack.stack import Stack, StackConfig
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the gateway logs each request itself
     stack = Stack(StackConfig.from_env())
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

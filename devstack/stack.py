@@ -120,7 +120,7 @@ class Stack:
             provisioner.run()
             functions = {spec.logical_id: self._deploy(spec, provisioner) for spec in self.template.functions()}
             self.pool = FunctionPool(functions, concurrency=self.config.concurrency)
-            self._start_gateway()
+            self._start_gateway(Cors(provisioner.resolver.resolve(self.template.http_cors())))
         except BaseException:
             self.stop()
             raise
@@ -182,9 +182,9 @@ class Stack:
                 log.warning("%s: layer %s is not available locally", spec.logical_id, layer)
         return DeployedFunction(spec, layer_dirs, self.function_environment(spec, provisioner))
 
-    def _start_gateway(self) -> None:
+    def _start_gateway(self, cors: Cors) -> None:
         assert self.pool is not None
-        gateway = Gateway(self.template.http_routes(), self.pool, Cors(self.template.http_cors()), self.config.static_dir)
+        gateway = Gateway(self.template.http_routes(), self.pool, cors, self.config.static_dir)
         self.server = make_server(HOST, self.config.api_port, gateway, threaded=True)
         threading.Thread(target=self.server.serve_forever, name="gateway", daemon=True).start()
 
