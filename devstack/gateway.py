@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from werkzeug.exceptions import NotFound
-from werkzeug.utils import safe_join
+from werkzeug.utils import safe_join, send_file
 from werkzeug.wrappers import Request, Response
 
 from devstack.functions import FunctionPool, InvocationError
@@ -182,7 +182,7 @@ class Gateway:
         cors: Cors,
         static_dir: Path | None = None,
     ) -> None:
-        self.routes = list(routes)
+        self.routes = sorted(routes, key=Route.specificity)
         self.pool = pool
         self.cors = cors
         self.static_dir = static_dir
@@ -244,8 +244,6 @@ class Gateway:
         if not path.is_file():
             return None
         try:
-            from werkzeug.utils import send_file
-
             return send_file(path, request.environ, max_age=0)
         except NotFound:
             return None

@@ -86,6 +86,7 @@ class Provisioner:
         self.state_file = state_dir / "generated-secrets.json"
         self.parameters = {**self._parameter_defaults(), **parameters, **pseudo_parameters(stack_name)}
         self.refs: dict[str, Any] = {}
+        self._after_all: list[Callable[[], None]] = []
         self.attributes: dict[tuple[str, str], Any] = {}
         self.resolver = Resolver(self.parameters, self.refs, self.attributes, template.conditions)
         self._creators: dict[str, Callable[[str, dict[str, Any]], None]] = {
@@ -119,6 +120,8 @@ class Provisioner:
                 log.info("created %s %s", kind, logical_id)
             else:
                 self._placeholder(logical_id, kind)
+        for step in self._after_all:
+            step()
 
     def _in_dependency_order(self) -> list[str]:
         resources = self.template.resources
@@ -126,7 +129,7 @@ class Provisioner:
             name: (references(spec.get("Properties", {})) | set(spec.get("DependsOn", []) or [])) & set(resources)
             for name, spec in resources.items()
         }
-        # Bucket notifications are applied after the queues they target; the bucket itself does not wait.
+        # Bucket notifications are applied after everything else (they point at queues that may point back).
         for name, spec in resources.items():
             if spec.get("Type") == "AWS::S3::Bucket":
                 properties = {k: v for k, v in spec.get("Properties", {}).items() if k != "NotificationConfiguration"}
@@ -211,7 +214,10 @@ class Provisioner:
         )
         self._bucket_settings(client, name, resolved)
         if "NotificationConfiguration" in properties:
-            self._bucket_notifications(client, name, self.resolver.resolve(properties["NotificationConfiguration"]))
+            notifications = properties["NotificationConfiguration"]
+            self._after_all.append(
+                lambda: self._bucket_notifications(client, name, self.resolver.resolve(notifications))
+            )
 
     @staticmethod
     def _bucket_settings(client: Any, name: str, resolved: Mapping[str, Any]) -> None:
@@ -220,10 +226,11 @@ class Provisioner:
                 Bucket=name, PublicAccessBlockConfiguration=resolved["PublicAccessBlockConfiguration"]
             )
         if "BucketEncryption" in resolved:
-            rules = resolved["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+            rules = [_encryption_rule(rule) for rule in resolved["BucketEncryption"]["ServerSideEncryptionConfiguration"]]
             client.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
         if "CorsConfiguration" in resolved:
-            client.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": resolved["CorsConfiguration"]["CorsRules"]})
+            rules = [_cors_rule(rule) for rule in resolved["CorsConfiguration"]["CorsRules"]]
+            client.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": rules})
         if "LifecycleConfiguration" in resolved:
             rules = [_lifecycle_rule(rule) for rule in resolved["LifecycleConfiguration"]["Rules"]]
             client.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": rules})
@@ -250,6 +257,21 @@ class Provisioner:
         else:
             client.verify_domain_identity(Domain=identity)
         self.refs[logical_id] = identity
+
+
+def _encryption_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
+    converted: dict[str, Any] = {"ApplyServerSideEncryptionByDefault": dict(rule["ServerSideEncryptionByDefault"])}
+    if "BucketKeyEnabled" in rule:
+        converted["BucketKeyEnabled"] = bool(rule["BucketKeyEnabled"])
+    return converted
+
+
+def _cors_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
+    renamed = {"Id": "ID", "MaxAge": "MaxAgeSeconds", "ExposedHeaders": "ExposeHeaders"}
+    converted = {renamed.get(key, key): value for key, value in rule.items()}
+    if "MaxAgeSeconds" in converted:
+        converted["MaxAgeSeconds"] = int(converted["MaxAgeSeconds"])
+    return converted
 
 
 def _lifecycle_rule(rule: Mapping[str, Any]) -> dict[str, Any]:

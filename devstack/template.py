@@ -42,9 +42,17 @@ class Route:
     function: str  # logical id
     pattern: re.Pattern[str] = field(compare=False)
 
+    @classmethod
+    def of(cls, method: str, path: str, function: str) -> Route:
+        return cls(method=method, path=path, function=function, pattern=path_pattern(path))
+
     @property
     def route_key(self) -> str:
         return f"{self.method} {self.path}"
+
+    def specificity(self) -> tuple[bool, int, bool]:
+        """API Gateway prefers literal paths, then fewer parameters; greedy paths and ANY come last."""
+        return ("+}" in self.path, self.path.count("{"), self.method == "ANY")
 
 
 @dataclass(frozen=True)
@@ -59,7 +67,7 @@ class FunctionSpec:
     layers: list[Any]
 
 
-def _path_pattern(path: str) -> re.Pattern[str]:
+def path_pattern(path: str) -> re.Pattern[str]:
     """/predictions/{id} and /files/{proxy+} as a regex with named groups (greedy for `+`)."""
     parts = []
     for piece in re.split(r"(\{[^}]+\})", path):
@@ -120,9 +128,8 @@ class Template:
                 method = str(properties.get("Method", "ANY")).upper()
                 path = properties.get("Path", "$default")
                 method = "ANY" if method in ("ANY", "X-AMAZON-APIGATEWAY-ANY-METHOD") else method
-                routes.append(Route(method=method, path=path, function=name, pattern=_path_pattern(path)))
-        # API Gateway prefers the most specific route: literal paths before parameters, greedy last.
-        return sorted(routes, key=lambda r: ("{proxy+}" in r.path or "+}" in r.path, r.path.count("{"), r.method == "ANY"))
+                routes.append(Route.of(method, path, name))
+        return routes
 
     def http_cors(self) -> dict[str, Any] | None:
         for spec in self.resources_of_type("AWS::Serverless::HttpApi").values():

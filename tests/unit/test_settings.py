@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import pytest
+
+from imagepredict.settings import SettingsError, load_settings
+
+BASE = {"MONGODB_URI": "mongodb://localhost", "JWT_SECRET": "k" * 40}
+
+
+def test_defaults() -> None:
+    settings = load_settings(BASE)
+    assert settings.access_token_ttl_seconds == 900
+    assert settings.refresh_token_ttl_seconds == 30 * 86_400
+    assert settings.bcrypt_rounds == 12
+    assert settings.login_max_failures == 5
+    assert settings.login_failure_window_seconds == 900
+    assert settings.mongodb_database == "imagepredict"
+
+
+def test_values_are_read_and_typed() -> None:
+    settings = load_settings({**BASE, "BCRYPT_ROUNDS": " 4 ", "ACCESS_TOKEN_TTL_SECONDS": "60"})
+    assert (settings.bcrypt_rounds, settings.access_token_ttl_seconds) == (4, 60)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"JWT_SECRET": "k" * 40}, "MONGODB_URI or MONGODB_SECRET_ARN"),
+        ({"MONGODB_URI": "mongodb://x"}, "JWT_SECRET_ARN"),
+        ({**BASE, "BCRYPT_ROUNDS": "twelve"}, "BCRYPT_ROUNDS must be an integer"),
+        ({**BASE, "BCRYPT_ROUNDS": "3"}, "between 4 and 31"),
+        ({**BASE, "ACCESS_TOKEN_TTL_SECONDS": "0"}, "ACCESS_TOKEN_TTL_SECONDS must be between"),
+    ],
+)
+def test_bad_configuration_is_reported_by_name(env: dict, message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        load_settings(env)

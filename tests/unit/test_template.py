@@ -1,0 +1,112 @@
+"""template.yaml: lint-clean, and what the SAM transform makes of it is what the product needs."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.api import lint_file
+from samtranslator.translator.transform import transform
+from samtranslator.yaml_helper import yaml_parse
+
+from devstack.template import Template
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+
+
+class NoManagedPolicies:
+    """The translator asks IAM for managed policy ARNs; the template uses none, so nothing is looked up."""
+
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+@pytest.fixture(scope="module")
+def transformed(monkeypatch_module: pytest.MonkeyPatch) -> dict[str, Any]:
+    monkeypatch_module.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    document = yaml_parse(TEMPLATE.read_text())
+    for resource in document["Resources"].values():
+        properties = resource.get("Properties", {})
+        for key in ("CodeUri", "ContentUri"):
+            if key in properties:
+                properties[key] = f"s3://bucket/{properties[key]}"
+    return transform(copy.deepcopy(document), {}, NoManagedPolicies())
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+def _of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {name: r for name, r in template["Resources"].items() if r["Type"] == kind}
+
+
+def test_cfn_lint_finds_nothing() -> None:
+    matches = lint_file(TEMPLATE)
+    assert [str(m) for m in matches] == []
+
+
+def test_every_function_runs_python_3_12_or_newer_with_the_core_layer(transformed) -> None:
+    functions = _of_type(transformed, "AWS::Lambda::Function")
+    assert functions
+    for name, function in functions.items():
+        properties = function["Properties"]
+        major, minor = properties["Runtime"].removeprefix("python").split(".")
+        assert (int(major), int(minor)) >= (3, 12), name
+        assert properties["Layers"], name
+        assert properties["TracingConfig"] == {"Mode": "Active"}, name
+
+
+def test_http_api_routes_match_the_auth_api(transformed) -> None:
+    routes = {
+        r["Properties"]["RouteKey"] for r in _of_type(transformed, "AWS::ApiGatewayV2::Route").values()
+    } or {
+        f"{method.upper()} {path}"
+        for api in _of_type(transformed, "AWS::ApiGatewayV2::Api").values()
+        for path, methods in api["Properties"]["Body"]["paths"].items()
+        for method in methods
+    }
+    assert {
+        "POST /auth/register",
+        "POST /auth/login",
+        "POST /auth/refresh",
+        "POST /auth/logout",
+        "GET /auth/me",
+        "GET /health",
+    } <= routes
+
+
+def test_http_api_has_cors(transformed) -> None:
+    (api,) = _of_type(transformed, "AWS::ApiGatewayV2::Api").values()
+    cors = api["Properties"]["Body"]["x-amazon-apigateway-cors"]
+    assert "authorization" in cors["allowHeaders"]
+    assert "retry-after" in cors["exposeHeaders"]
+
+
+def test_signing_key_is_generated_with_at_least_256_bits(transformed) -> None:
+    secret = transformed["Resources"]["JwtSigningKey"]["Properties"]["GenerateSecretString"]
+    alphabet = 62 if secret.get("ExcludePunctuation") else 94
+    bits = secret["PasswordLength"] * (alphabet.bit_length() - 1)
+    assert bits >= 256
+
+
+def test_functions_may_read_only_their_secrets(transformed) -> None:
+    for name, role in _of_type(transformed, "AWS::IAM::Role").items():
+        for policy in role["Properties"].get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                assert statement["Resource"] != "*", (name, statement)
+
+
+def test_the_mongo_uri_parameter_is_never_echoed() -> None:
+    assert Template(TEMPLATE).parameters["MongoDbUri"]["NoEcho"] is True
+
+
+def test_local_stack_reads_the_same_routes() -> None:
+    routes = {route.route_key: route.function for route in Template(TEMPLATE).http_routes()}
+    assert routes["POST /auth/login"] == "AuthFunction"
+    assert routes["GET /health"] == "HealthFunction"
