@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import secrets
@@ -102,7 +103,7 @@ class Provisioner:
             endpoint_url=self.endpoint_url,
             region_name=REGION,
             aws_access_key_id="testing",
-            aws_secret_access_key="testing",
+            aws_secret_access_key="testing",  # noqa: S106 - moto accepts any credentials
         )
 
     def _parameter_defaults(self) -> dict[str, Any]:
@@ -192,7 +193,9 @@ class Provisioner:
         url = client.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
         arn = client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         self.refs[logical_id] = url
-        self.attributes.update({(logical_id, "Arn"): arn, (logical_id, "QueueName"): name, (logical_id, "QueueUrl"): url})
+        self.attributes.update(
+            {(logical_id, "Arn"): arn, (logical_id, "QueueName"): name, (logical_id, "QueueUrl"): url}
+        )
 
     # --- S3 -------------------------------------------------------------------------------------------
     def _bucket(self, logical_id: str, properties: dict[str, Any]) -> None:
@@ -200,10 +203,8 @@ class Provisioner:
         resolved = self.resolver.resolve(settings)
         name = resolved.get("BucketName") or f"{self.stack_name}-{logical_id}".lower()
         client = self.client("s3")
-        try:
+        with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
             client.create_bucket(Bucket=name)
-        except client.exceptions.BucketAlreadyOwnedByYou:
-            pass
         self.refs[logical_id] = name
         self.attributes.update(
             {
@@ -226,7 +227,9 @@ class Provisioner:
                 Bucket=name, PublicAccessBlockConfiguration=resolved["PublicAccessBlockConfiguration"]
             )
         if "BucketEncryption" in resolved:
-            rules = [_encryption_rule(rule) for rule in resolved["BucketEncryption"]["ServerSideEncryptionConfiguration"]]
+            rules = [
+                _encryption_rule(rule) for rule in resolved["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+            ]
             client.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
         if "CorsConfiguration" in resolved:
             rules = [_cors_rule(rule) for rule in resolved["CorsConfiguration"]["CorsRules"]]

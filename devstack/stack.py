@@ -145,13 +145,16 @@ class Stack:
         port = self.config.aws_port
         self._spawn("moto", [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)])
         endpoint = f"http://{HOST}:{port}"
-        wait_until(lambda: self._alive() and urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2), "moto")
+        ready_url = f"{endpoint}/moto-api/"
+        wait_until(lambda: self._alive() and urllib.request.urlopen(ready_url, timeout=2), "moto")  # noqa: S310
         return endpoint
 
     def _alive(self) -> bool:
         for process in self.processes:
             if process.poll() is not None:
-                raise RuntimeError(f"{process.args[2]} exited with {process.returncode}; see {self.config.data_dir}/logs")
+                raise RuntimeError(
+                    f"{process.args[2]} exited with {process.returncode}; see {self.config.data_dir}/logs"
+                )
         return True
 
     def function_environment(self, spec: FunctionSpec, provisioner: Provisioner) -> dict[str, str]:

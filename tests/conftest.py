@@ -44,7 +44,9 @@ class RunningStack:
         return self.log_path.read_text(errors="replace")
 
 
-def start_stack(data_dir: Path, extra_env: Mapping[str, str] | None = None, *, log_name: str = "stack.log") -> RunningStack:
+def start_stack(
+    data_dir: Path, extra_env: Mapping[str, str] | None = None, *, log_name: str = "stack.log"
+) -> RunningStack:
     """Run `python -m devstack` (what `make run` runs) on free ports and wait until /health answers 200."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MONGODB_", "LOCAL_"))}
     env.update(

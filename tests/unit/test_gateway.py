@@ -99,7 +99,9 @@ def test_powertools_resolves_the_event() -> None:
     items = Route.of("GET", "/items/{item_id}", "F")
     found = items.pattern.match("/items/42")
     assert found
-    event = build_event(request("GET", "/items/42", query_string="q=x", headers={"User-Agent": "ua"}), items, found.groupdict())
+    event = build_event(
+        request("GET", "/items/42", query_string="q=x", headers={"User-Agent": "ua"}), items, found.groupdict()
+    )
     assert event["pathParameters"] == {"item_id": "42"}
     result = app.resolve(event, LambdaContext())
     assert result["statusCode"] == 200
@@ -113,7 +115,9 @@ def test_response_mapping() -> None:
     assert response.status_code == 429
     assert response.headers["Retry-After"] == "7"
     assert response.get_data() == b'{"a":1}'
-    binary = build_response({"statusCode": 200, "body": base64.b64encode(b"\x00\x01").decode(), "isBase64Encoded": True})
+    binary = build_response(
+        {"statusCode": 200, "body": base64.b64encode(b"\x00\x01").decode(), "isBase64Encoded": True}
+    )
     assert binary.get_data() == b"\x00\x01"
     cookies = build_response({"statusCode": 204, "cookies": ["a=1", "b=2"]})
     assert cookies.headers.getlist("Set-Cookie") == ["a=1", "b=2"]
@@ -122,7 +126,11 @@ def test_response_mapping() -> None:
 
 
 def test_routes_prefer_literal_paths_and_match_methods() -> None:
-    routes = [Route.of("ANY", "/{proxy+}", "a"), Route.of("GET", "/items/{id}", "b"), Route.of("GET", "/items/new", "c")]
+    routes = [
+        Route.of("ANY", "/{proxy+}", "a"),
+        Route.of("GET", "/items/{id}", "b"),
+        Route.of("GET", "/items/new", "c"),
+    ]
     gateway = Gateway(routes, pool=None, cors=Cors(None))  # type: ignore[arg-type]
     assert gateway.match("GET", "/items/new")[0].path == "/items/new"
     assert gateway.match("GET", "/items/7") == (gateway.routes[1], {"id": "7"})

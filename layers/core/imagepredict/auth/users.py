@@ -50,7 +50,9 @@ class UserStore:
         try:
             result = self._users.insert_one(document)
         except DuplicateKeyError:
-            raise EmailTaken("An account with this email already exists", fields={"email": "Already registered"}) from None
+            raise EmailTaken(
+                "An account with this email already exists", fields={"email": "Already registered"}
+            ) from None
         return _user({**document, "_id": result.inserted_id})
 
     def by_email(self, email: str) -> User | None:

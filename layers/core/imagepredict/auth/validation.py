@@ -12,6 +12,7 @@ EMAIL_MAX_LENGTH = 254
 NAME_MAX_LENGTH = 100
 PASSWORD_MIN_CHARACTERS = 10
 PASSWORD_MAX_BYTES = 72  # bcrypt ignores everything past 72 bytes; refuse rather than truncate silently
+REQUIRED = "This field is required"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -39,7 +40,7 @@ def _strings(data: Mapping[str, object], names: tuple[str, ...]) -> tuple[dict[s
     for name in names:
         value = data.get(name)
         if value is None:
-            problems[name] = "This field is required"
+            problems[name] = REQUIRED
         elif not isinstance(value, str):
             problems[name] = "Must be a string"
         else:
@@ -54,7 +55,7 @@ def _fail_if(problems: dict[str, str]) -> None:
 
 def _email_problem(email: str) -> str | None:
     if not email:
-        return "This field is required"
+        return REQUIRED
     if len(email) > EMAIL_MAX_LENGTH or not _EMAIL.match(email):
         return "Enter a valid email address"
     return None
@@ -73,7 +74,7 @@ def _password_problem(password: str) -> str | None:
 
 def _name_problem(name: str) -> str | None:
     if not name:
-        return "This field is required"
+        return REQUIRED
     if len(name) > NAME_MAX_LENGTH:
         return f"Use at most {NAME_MAX_LENGTH} characters"
     if any(ord(c) < 32 or ord(c) == 127 for c in name):
@@ -99,9 +100,9 @@ def parse_credentials(data: Mapping[str, object]) -> Credentials:
     values, problems = _strings(data, ("email", "password"))
     email = normalise_email(values.get("email", ""))
     if "email" in values and not email:
-        problems["email"] = "This field is required"
+        problems["email"] = REQUIRED
     if "password" in values and not values["password"]:
-        problems["password"] = "This field is required"
+        problems["password"] = REQUIRED
     _fail_if(problems)
     return Credentials(email=email, password=values["password"])
 
@@ -109,6 +110,6 @@ def parse_credentials(data: Mapping[str, object]) -> Credentials:
 def parse_refresh_token(data: Mapping[str, object]) -> str:
     values, problems = _strings(data, ("refresh_token",))
     if "refresh_token" in values and not values["refresh_token"]:
-        problems["refresh_token"] = "This field is required"
+        problems["refresh_token"] = REQUIRED
     _fail_if(problems)
     return values["refresh_token"]

@@ -1,0 +1,44 @@
+"""`make run`'s stack as a whole: URLs printed, Ctrl-C stops it cleanly, data survives a restart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import RunningStack, start_stack, unique_email
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.mark.slow
+def test_restart_keeps_accounts_sessions_and_signing_key(tmp_path: Path) -> None:
+    first = start_stack(tmp_path)
+    email = unique_email()
+    body = requests.post(first.url("/auth/register"), json={"email": email, "name": "Ada", "password": PASSWORD}).json()
+    output = first.log_text()
+    assert f"API        {first.api_url}" in output
+    assert first.stop() == 0
+    assert "Stopped." in first.log_text()
+    with pytest.raises(requests.ConnectionError):
+        requests.get(first.url("/health"), timeout=2)
+
+    second = start_stack(tmp_path, {"LOCAL_API_PORT": first.api_url.rsplit(":", 1)[1]}, log_name="second.log")
+    try:
+        headers = {"Authorization": f"Bearer {body['access_token']}"}
+        assert requests.get(second.url("/auth/me"), headers=headers).json()["user"]["email"] == email
+        assert requests.post(second.url("/auth/refresh"), json={"refresh_token": body["refresh_token"]}).ok
+        assert requests.post(second.url("/auth/login"), json={"email": email, "password": PASSWORD}).ok
+    finally:
+        assert second.stop() == 0
+
+
+def test_an_existing_mongodb_is_used_when_mongodb_uri_is_set(short_token_stack: RunningStack, stack_db) -> None:
+    email = unique_email()
+    response = requests.post(
+        short_token_stack.url("/auth/register"), json={"email": email, "name": "Ada", "password": PASSWORD}
+    )
+    assert response.status_code == 201
+    assert stack_db.users.find_one({"email": email}) is not None
+    assert not (short_token_stack.log_path.parent / "logs" / "mongodb.log").exists()  # none was started
