@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from devstack.stack import free_port
 from tests.conftest import RunningStack, start_stack, unique_email
 
 PASSWORD = "correct horse battery"
@@ -42,3 +43,33 @@ def test_an_existing_mongodb_is_used_when_mongodb_uri_is_set(short_token_stack: 
     assert response.status_code == 201
     assert stack_db.users.find_one({"email": email}) is not None
     assert not (short_token_stack.log_path.parent / "logs" / "mongodb.log").exists()  # none was started
+
+
+@pytest.mark.slow
+def test_unreachable_mongodb_gives_503_json_not_500(stack: RunningStack, tmp_path: Path) -> None:
+    env_file = tmp_path / "env.json"
+    env_file.write_text('{"Parameters": {"MONGODB_TIMEOUT_MS": "300"}}')
+    closed_port = free_port()
+    broken = start_stack(
+        tmp_path,
+        {
+            "MONGODB_URI": f"mongodb://127.0.0.1:{closed_port}/?directConnection=true",
+            "LOCAL_AWS_ENDPOINT": stack.aws_endpoint,
+            "LOCAL_ENV_FILE": str(env_file),
+        },
+        healthy=False,
+    )
+    try:
+        health = requests.get(broken.url("/health"))
+        assert health.status_code == 503
+        assert health.json()["checks"]["mongodb"]["status"] == "error"
+        assert health.json()["checks"]["aws"]["status"] == "ok"
+        for path, payload in (
+            ("/auth/login", {"email": unique_email(), "password": PASSWORD}),
+            ("/auth/register", {"email": unique_email(), "name": "Ada", "password": PASSWORD}),
+        ):
+            response = requests.post(broken.url(path), json=payload)
+            assert response.status_code == 503, response.text
+            assert response.json()["error"]["code"] == "service_unavailable"
+    finally:
+        broken.stop()

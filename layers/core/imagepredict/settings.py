@@ -17,6 +17,7 @@ class Settings:
     mongodb_uri: str | None
     mongodb_secret_arn: str | None
     mongodb_database: str
+    mongodb_timeout_ms: int
     jwt_secret_arn: str | None
     jwt_secret: str | None
     jwt_issuer: str
@@ -52,6 +53,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         mongodb_uri=_text(env, "MONGODB_URI"),
         mongodb_secret_arn=_text(env, "MONGODB_SECRET_ARN"),
         mongodb_database=_text(env, "MONGODB_DATABASE", "imagepredict") or "imagepredict",
+        mongodb_timeout_ms=_integer(env, "MONGODB_TIMEOUT_MS", 5_000, 100, 60_000),
         jwt_secret_arn=_text(env, "JWT_SECRET_ARN"),
         jwt_secret=_text(env, "JWT_SECRET"),
         jwt_issuer=_text(env, "JWT_ISSUER", "imagepredict") or "imagepredict",

@@ -10,17 +10,16 @@ from pymongo.database import Database
 from imagepredict.secrets import read_secret
 from imagepredict.settings import Settings
 
-SERVER_SELECTION_TIMEOUT_MS = 5_000
-
 
 @lru_cache(maxsize=4)
-def get_client(uri: str) -> MongoClient:
+def get_client(uri: str, timeout_ms: int) -> MongoClient:
+    # Fail fast when the database is unreachable: the API answers 503 well before Lambda's timeout.
     return MongoClient(
         uri,
         tz_aware=True,
         appname="imagepredict",
-        serverSelectionTimeoutMS=SERVER_SELECTION_TIMEOUT_MS,
-        connectTimeoutMS=SERVER_SELECTION_TIMEOUT_MS,
+        serverSelectionTimeoutMS=timeout_ms,
+        connectTimeoutMS=timeout_ms,
         retryWrites=True,
     )
 
@@ -33,4 +32,4 @@ def mongodb_uri(settings: Settings) -> str:
 
 
 def get_database(settings: Settings) -> Database:
-    return get_client(mongodb_uri(settings))[settings.mongodb_database]
+    return get_client(mongodb_uri(settings), settings.mongodb_timeout_ms)[settings.mongodb_database]
