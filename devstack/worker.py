@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import signal
 import socket
 import struct
 import sys
@@ -85,6 +86,9 @@ def error_payload(error: BaseException) -> dict[str, Any]:
 
 
 def main() -> None:
+    # Ctrl-C in the terminal reaches the whole process group: the stack stops its workers itself (SIGTERM),
+    # and a worker whose stack died sees its socket close and exits.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     fd, code_dir, handler_name, *layer_dirs = sys.argv[1:]
     channel = socket.socket(fileno=int(fd))
     started = time.perf_counter()
