@@ -24,6 +24,7 @@ from devstack.template import Route
 log = logging.getLogger("devstack.gateway")
 
 API_ID = "local"
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # the HTTP API's request size limit
 _TEXT_TYPES = ("text/", "application/json", "application/x-www-form-urlencoded", "application/xml", "+json", "+xml")
 
 
@@ -213,9 +214,13 @@ class Gateway:
         matched = self.match(request.method, request.path)
         if matched is None:
             response = self._static(request) or _api_error(404, "Not Found")
+        elif (request.content_length or 0) > MAX_PAYLOAD_BYTES:
+            response = _api_error(413, "Request Entity Too Large")
         else:
             route, path_parameters = matched
-            response = self._invoke(route, build_event(request, route, path_parameters))
+            event = build_event(request, route, path_parameters)
+            response = self._invoke(route, event)
+            response.headers["Apigw-Requestid"] = event["requestContext"]["requestId"]
         self.cors.decorate(request, response)
         return response
 
@@ -227,7 +232,7 @@ class Gateway:
             return _api_error(500, "Internal Server Error")
         try:
             return build_response(result)
-        except (TypeError, ValueError, KeyError) as error:
+        except (AttributeError, TypeError, ValueError, KeyError) as error:
             log.error("%s returned a malformed response: %s", route.function, error)
             return _api_error(500, "Internal Server Error")
 

@@ -106,7 +106,18 @@ class Stack:
     def api_url(self) -> str:
         return f"http://{HOST}:{self.config.api_port}"
 
+    def _check_ports_are_free(self) -> None:
+        wanted = {"LOCAL_API_PORT": self.config.api_port}
+        if not self.config.mongodb_uri:
+            wanted["LOCAL_MONGO_PORT"] = self.config.mongo_port
+        if not self.config.aws_endpoint:
+            wanted["LOCAL_AWS_PORT"] = self.config.aws_port
+        for variable, port in wanted.items():
+            if port_open(port):
+                raise RuntimeError(f"port {port} is already in use (another stack?): stop it or set {variable}")
+
     def start(self) -> None:
+        self._check_ports_are_free()
         self.config.data_dir.mkdir(parents=True, exist_ok=True)
         try:
             self.mongodb_uri = self.config.mongodb_uri or self._start_mongo()

@@ -397,6 +397,27 @@ def test_cors_preflight_and_response_headers(stack: RunningStack) -> None:
     assert "retry-after" in response.headers["Access-Control-Expose-Headers"]
 
 
+def test_function_logs_carry_the_request_id_as_correlation_id(stack: RunningStack) -> None:
+    response = requests.post(
+        stack.url("/auth/register"), json={"email": unique_email(), "name": "Ada", "password": PASSWORD}
+    )
+    request_id = response.headers["apigw-requestid"]
+    time.sleep(0.3)
+    lines = [json.loads(line) for line in stack.log_text().splitlines() if request_id in line and line.startswith("{")]
+    registered = [line for line in lines if line.get("message") == "User registered"]
+    assert len(registered) == 1
+    assert registered[0]["correlation_id"] == request_id
+    assert registered[0]["user_id"] == response.json()["user"]["id"]
+    assert registered[0]["function_name"] == "AuthFunction"
+
+
+def test_bodies_over_the_http_api_limit_are_413(stack: RunningStack) -> None:
+    response = requests.post(
+        stack.url("/auth/login"), data=b"x" * (10 * 1024 * 1024 + 1), headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
+
+
 def test_no_password_token_or_key_reaches_the_logs(stack: RunningStack, aws_secrets) -> None:
     password = "unmistakable-password-4711"
     body = register(stack, password=password)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import requests
 
 from devstack.stack import free_port
-from tests.conftest import RunningStack, start_stack, unique_email
+from tests.conftest import ROOT, RunningStack, start_stack, unique_email
 
 PASSWORD = "correct horse battery"
 
@@ -43,6 +46,17 @@ def test_an_existing_mongodb_is_used_when_mongodb_uri_is_set(short_token_stack: 
     assert response.status_code == 201
     assert stack_db.users.find_one({"email": email}) is not None
     assert not (short_token_stack.log_path.parent / "logs" / "mongodb.log").exists()  # none was started
+
+
+def test_a_busy_port_is_reported_by_its_variable(stack: RunningStack, tmp_path: Path) -> None:
+    busy = stack.api_url.rsplit(":", 1)[1]
+    env = {**os.environ, "LOCAL_API_PORT": busy, "LOCAL_AWS_PORT": "0", "LOCAL_MONGO_PORT": "0"}
+    env["LOCAL_DATA_DIR"] = str(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "devstack"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    assert f"port {busy} is already in use (another stack?): stop it or set LOCAL_API_PORT" in result.stderr
 
 
 @pytest.mark.slow
