@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -24,19 +26,22 @@ def auth_service() -> AuthService:
     return build_auth_service(get_settings())
 
 
-def _count(name: str) -> None:
-    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+@contextmanager
+def counted(success: str, failures: dict[type[Exception], str]) -> Iterator[None]:
+    """Count the outcome of the block as a metric: `success`, or the name its expected failure maps to."""
+    try:
+        yield
+    except tuple(failures) as error:
+        metrics.add_metric(name=failures[type(error)], unit=MetricUnit.Count, value=1)
+        raise
+    metrics.add_metric(name=success, unit=MetricUnit.Count, value=1)
 
 
 @app.post("/auth/register")
 def register():
     registration = parse_registration(json_body(app.current_event))
-    try:
+    with counted("UserRegistered", {EmailTaken: "RegistrationConflict"}):
         session = auth_service().register(registration)
-    except EmailTaken:
-        _count("RegistrationConflict")
-        raise
-    _count("UserRegistered")
     logger.info("User registered", extra={"user_id": session.user.id})
     return json_response(201, session.body())
 
@@ -44,15 +49,8 @@ def register():
 @app.post("/auth/login")
 def login():
     credentials = parse_credentials(json_body(app.current_event))
-    try:
+    with counted("LoginSucceeded", {InvalidCredentials: "LoginFailed", TooManyAttempts: "LoginThrottled"}):
         session = auth_service().login(credentials)
-    except InvalidCredentials:
-        _count("LoginFailed")
-        raise
-    except TooManyAttempts:
-        _count("LoginThrottled")
-        raise
-    _count("LoginSucceeded")
     logger.info("User logged in", extra={"user_id": session.user.id})
     return json_response(200, session.body())
 
@@ -60,20 +58,16 @@ def login():
 @app.post("/auth/refresh")
 def refresh():
     refresh_token = parse_refresh_token(json_body(app.current_event))
-    try:
+    with counted("TokenRefreshed", {InvalidToken: "RefreshRejected"}):
         session = auth_service().refresh(refresh_token)
-    except InvalidToken:
-        _count("RefreshRejected")
-        raise
-    _count("TokenRefreshed")
     return json_response(200, session.body())
 
 
 @app.post("/auth/logout")
 def logout():
     claims = auth_service().authenticate(bearer_token(app.current_event))
-    auth_service().logout(claims.user_id)
-    _count("UserLoggedOut")
+    with counted("UserLoggedOut", {}):
+        auth_service().logout(claims.user_id)
     return json_response(204)
 
 

@@ -411,6 +411,28 @@ def test_function_logs_carry_the_request_id_as_correlation_id(stack: RunningStac
     assert registered[0]["function_name"] == "AuthFunction"
 
 
+def _metric_count(stack: RunningStack, name: str) -> int:
+    lines = [json.loads(line) for line in stack.log_text().splitlines() if line.startswith('{"_aws"')]
+    return sum(
+        1
+        for line in lines
+        for directive in line["_aws"]["CloudWatchMetrics"]
+        for metric in directive["Metrics"]
+        if metric["Name"] == name and directive["Namespace"] == "ImagePredict"
+    )
+
+
+def test_outcomes_are_published_as_cloudwatch_metrics(stack: RunningStack) -> None:
+    names = ("UserRegistered", "RegistrationConflict", "LoginFailed", "LoginSucceeded")
+    before = {name: _metric_count(stack, name) for name in names}
+    email = register(stack)["user"]["email"]
+    requests.post(stack.url("/auth/register"), json={"email": email, "name": "Ada", "password": PASSWORD})
+    login(stack, email, "wrong password!")
+    login(stack, email)
+    time.sleep(0.3)
+    assert {name: _metric_count(stack, name) - before[name] for name in names} == dict.fromkeys(names, 1)
+
+
 def test_bodies_over_the_http_api_limit_are_413(stack: RunningStack) -> None:
     response = requests.post(
         stack.url("/auth/login"), data=b"x" * (10 * 1024 * 1024 + 1), headers={"Content-Type": "application/json"}

@@ -8,18 +8,11 @@ from imagepredict.auth.sessions import RefreshTokenStore
 from imagepredict.auth.throttle import LoginThrottle
 from imagepredict.auth.tokens import AccessTokens
 from imagepredict.auth.users import UserStore
-from imagepredict.secrets import read_secret
+from imagepredict.secrets import value_or_secret
 from imagepredict.settings import Settings
 from imagepredict.storage.mongo import get_database
 
-__all__ = ["AuthService", "Session", "build_auth_service", "jwt_signing_key"]
-
-
-def jwt_signing_key(settings: Settings) -> str:
-    if settings.jwt_secret:
-        return settings.jwt_secret
-    assert settings.jwt_secret_arn  # load_settings guarantees one of the two
-    return read_secret(settings.jwt_secret_arn)
+__all__ = ["AuthService", "Session", "build_auth_service"]
 
 
 def build_auth_service(settings: Settings) -> AuthService:
@@ -34,7 +27,7 @@ def build_auth_service(settings: Settings) -> AuthService:
             window_seconds=settings.login_failure_window_seconds,
         ),
         access_tokens=AccessTokens(
-            jwt_signing_key(settings),
+            value_or_secret(settings.jwt_secret, settings.jwt_secret_arn),
             issuer=settings.jwt_issuer,
             audience=settings.jwt_audience,
             ttl_seconds=settings.access_token_ttl_seconds,

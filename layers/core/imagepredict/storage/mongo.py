@@ -7,7 +7,7 @@ from functools import lru_cache
 from pymongo import MongoClient
 from pymongo.database import Database
 
-from imagepredict.secrets import read_secret
+from imagepredict.secrets import value_or_secret
 from imagepredict.settings import Settings
 
 
@@ -24,12 +24,6 @@ def get_client(uri: str, timeout_ms: int) -> MongoClient:
     )
 
 
-def mongodb_uri(settings: Settings) -> str:
-    if settings.mongodb_uri:
-        return settings.mongodb_uri
-    assert settings.mongodb_secret_arn  # load_settings guarantees one of the two
-    return read_secret(settings.mongodb_secret_arn)
-
-
 def get_database(settings: Settings) -> Database:
-    return get_client(mongodb_uri(settings), settings.mongodb_timeout_ms)[settings.mongodb_database]
+    uri = value_or_secret(settings.mongodb_uri, settings.mongodb_secret_arn)
+    return get_client(uri, settings.mongodb_timeout_ms)[settings.mongodb_database]
