@@ -30,7 +30,6 @@ class InvocationError(RuntimeError):
 
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(f"{kind}: {message}")
-        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -120,15 +119,9 @@ class FunctionPool:
         with self._slots[name]:
             worker = self._take(name)
             try:
-                result = worker.invoke(event)
-            except InvocationError:
-                if not worker.alive():
-                    self._forget(worker)
-                    raise
-                self._give_back(name, worker)
-                raise
-            self._give_back(name, worker)
-            return result
+                return worker.invoke(event)
+            finally:
+                self._release(name, worker)
 
     def _take(self, name: str) -> _Worker:
         with self._lock:
@@ -142,13 +135,12 @@ class FunctionPool:
             self._all.append(worker)
         return worker
 
-    def _give_back(self, name: str, worker: _Worker) -> None:
+    def _release(self, name: str, worker: _Worker) -> None:
+        """A live worker waits for the next call; one that timed out or crashed is gone for good."""
         with self._lock:
-            self._idle[name].append(worker)
-
-    def _forget(self, worker: _Worker) -> None:
-        with self._lock:
-            if worker in self._all:
+            if worker.alive():
+                self._idle[name].append(worker)
+            elif worker in self._all:
                 self._all.remove(worker)
 
     def stop(self) -> None:

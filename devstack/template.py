@@ -60,7 +60,6 @@ class FunctionSpec:
     logical_id: str
     code_dir: Path
     handler: str
-    runtime: str
     timeout: int
     memory: int
     environment: dict[str, Any]
@@ -96,16 +95,16 @@ class Template:
         return {name: spec for name, spec in self.resources.items() if spec.get("Type") in types}
 
     def function(self, logical_id: str) -> FunctionSpec:
-        properties = {**self._function_globals, **self.resources[logical_id].get("Properties", {})}
+        own = self.resources[logical_id].get("Properties", {})
+        properties = {**self._function_globals, **own}
         variables = {
             **self._function_globals.get("Environment", {}).get("Variables", {}),
-            **self.resources[logical_id].get("Properties", {}).get("Environment", {}).get("Variables", {}),
+            **own.get("Environment", {}).get("Variables", {}),
         }
         return FunctionSpec(
             logical_id=logical_id,
             code_dir=(self.root / properties["CodeUri"]).resolve(),
             handler=properties["Handler"],
-            runtime=properties.get("Runtime", ""),
             timeout=int(properties.get("Timeout", 3)),
             memory=int(properties.get("MemorySize", 128)),
             environment=variables,
@@ -126,9 +125,9 @@ class Template:
                     continue
                 properties = event.get("Properties", {})
                 method = str(properties.get("Method", "ANY")).upper()
-                path = properties.get("Path", "$default")
-                method = "ANY" if method in ("ANY", "X-AMAZON-APIGATEWAY-ANY-METHOD") else method
-                routes.append(Route.of(method, path, name))
+                if method == "X-AMAZON-APIGATEWAY-ANY-METHOD":
+                    method = "ANY"
+                routes.append(Route.of(method, properties.get("Path", "$default"), name))
         return routes
 
     def http_cors(self) -> dict[str, Any] | None:

@@ -67,14 +67,15 @@ class AuthService:
 
     def login(self, credentials: Credentials) -> Session:
         now = self._clock()
-        self._throttle.check(credentials.email, now)
+        failures_on_record = self._throttle.check(credentials.email, now)
         user = self._users.by_email(credentials.email)
         if user is None:
             self._passwords.waste_time(credentials.password)
         if user is None or not self._passwords.verify(credentials.password, user.password_hash):
             self._throttle.record_failure(credentials.email, now)
             raise InvalidCredentials("The email or password is incorrect")
-        self._throttle.clear(credentials.email)
+        if failures_on_record:
+            self._throttle.clear(credentials.email)
         return self._start_session(user)
 
     def refresh(self, refresh_token: str) -> Session:

@@ -20,13 +20,17 @@ class LoginThrottle:
     def ensure_indexes(self) -> None:
         self._failures.create_index("expires_at", expireAfterSeconds=0, name="expires_at_ttl")
 
-    def check(self, email: str, now: datetime) -> None:
-        """Refuse the attempt while the last `max_failures` failures all fall inside the window."""
+    def check(self, email: str, now: datetime) -> int:
+        """Refuse the attempt while the last `max_failures` failures all fall inside the window.
+
+        Returns how many failures are on record, so a success only pays for clearing them when there are some.
+        """
         document = self._failures.find_one({"_id": email})
         recent = [at for at in (document or {}).get("failures", []) if at > now - self._window]
         if len(recent) >= self._max:
             unblocked_at = recent[-self._max] + self._window
             raise TooManyAttempts(max(1, math.ceil((unblocked_at - now).total_seconds())))
+        return len((document or {}).get("failures", []))
 
     def record_failure(self, email: str, now: datetime) -> None:
         self._failures.update_one(
