@@ -1,0 +1,114 @@
+"""Finding a model: the function's bundled directory, or MODEL_S3_URI downloaded to /tmp and verified by SHA-256."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from imagepredict.model.metadata import MetadataError, ModelError, ModelMetadata
+from imagepredict.model.runner import ModelRunner
+from imagepredict.model.runtime import find_runtime
+
+MODEL_FILE = "model.tflite"
+METADATA_FILE = "model.json"
+
+
+class ModelIntegrityError(ModelError):
+    """The model's bytes do not match the SHA-256 its metadata records."""
+
+
+@dataclass(frozen=True)
+class S3Location:
+    bucket: str
+    prefix: str  # "" or ends with "/"
+
+    @classmethod
+    def parse(cls, uri: str) -> S3Location:
+        parts = urlsplit(uri)
+        if parts.scheme != "s3" or not parts.netloc:
+            raise ValueError(f"expected s3://bucket/prefix/, got {uri!r}")
+        prefix = parts.path.lstrip("/")
+        if prefix.endswith((MODEL_FILE, METADATA_FILE)):
+            prefix = prefix.rsplit("/", 1)[0] + "/" if "/" in prefix else ""
+        elif prefix and not prefix.endswith("/"):
+            prefix += "/"
+        return cls(parts.netloc, prefix)
+
+    def key(self, name: str) -> str:
+        return self.prefix + name
+
+
+def sha256_of(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def verify(content: bytes, metadata: ModelMetadata, origin: str) -> None:
+    actual = sha256_of(content)
+    if actual != metadata.tflite_sha256:
+        raise ModelIntegrityError(
+            f"{origin}: model.tflite has SHA-256 {actual}, but model.json expects {metadata.tflite_sha256}. "
+            "Upload model.tflite and model.json together, from the same convert_model.py run."
+        )
+
+
+def read_model_dir(directory: Path) -> tuple[bytes, ModelMetadata]:
+    """The model bytes and metadata from a directory holding model.tflite and model.json, verified."""
+    metadata = ModelMetadata.read(directory / METADATA_FILE)
+    try:
+        content = (directory / MODEL_FILE).read_bytes()
+    except OSError as error:
+        raise ModelError(f"{directory / MODEL_FILE} cannot be read: {error.strerror or error}") from None
+    verify(content, metadata, str(directory))
+    return content, metadata
+
+
+def fetch_from_s3(uri: str, s3: Any, cache_dir: Path) -> Path:
+    """Download model.json and model.tflite under cache_dir (once per model digest) and return that directory."""
+    location = S3Location.parse(uri)
+    staging = Path(tempfile.mkdtemp(prefix="model-", dir=cache_dir))
+    try:
+        s3.download_file(location.bucket, location.key(METADATA_FILE), str(staging / METADATA_FILE))
+        metadata = ModelMetadata.read(staging / METADATA_FILE)
+        target = cache_dir / f"model-{metadata.tflite_sha256}"
+        if (target / MODEL_FILE).is_file():
+            return target
+        s3.download_file(location.bucket, location.key(MODEL_FILE), str(staging / MODEL_FILE))
+        verify((staging / MODEL_FILE).read_bytes(), metadata, uri)
+        os.replace(staging, target)
+        return target
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def default_threads() -> int:
+    """As many threads as this container has CPUs, up to 4 (Lambda gives 2 vCPUs at 1,769 MB and more above)."""
+    return max(1, min(4, len(os.sched_getaffinity(0))))
+
+
+def load_runner(
+    *,
+    bundled_dir: Path,
+    s3_uri: str | None = None,
+    s3: Any = None,
+    cache_dir: Path | None = None,
+    num_threads: int = 0,
+    runtime: str = "auto",
+) -> ModelRunner:
+    """The model from MODEL_S3_URI when one is set, else the bundled one; verified, loaded and ready."""
+    if s3_uri:
+        if s3 is None:
+            raise ValueError("an S3 client is needed to load a model from S3")
+        directory = fetch_from_s3(s3_uri, s3, cache_dir or Path(tempfile.gettempdir()))
+    else:
+        directory = bundled_dir
+    try:
+        content, metadata = read_model_dir(directory)
+    except MetadataError as error:
+        raise MetadataError(f"{directory}: {error}") from None
+    return ModelRunner(content, metadata, num_threads=num_threads or default_threads(), runtime=find_runtime(runtime))
