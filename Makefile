@@ -3,6 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
+TFLITE_VENV :=
 SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 # `sam build` without a container needs the Lambda runtime's Python on PATH.
@@ -10,11 +11,18 @@ PY312_DIR := $(firstword $(wildcard /root/.pyenv/versions/3.12*/bin) $(dir $(she
 SAM_ENV := PATH="$(PY312_DIR):$$PATH" AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} \
 	AWS_EC2_METADATA_DISABLED=true SAM_CLI_TELEMETRY=0
 
-.PHONY: run test unit integration lint format build validate deploy clean
+.PHONY: run test unit integration lint format build validate deploy clean convert-deps demo-model
 
-$(VENV)/.installed: requirements-dev.txt layers/core/requirements.txt constraints.txt
+$(VENV)/.installed: requirements-dev.txt requirements-convert.txt layers/core/requirements.txt \
+		layers/ml/requirements.txt constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	@touch $@
+
+# tflite-runtime (the runner's fallback) needs numpy < 2: its own small venv, used by the fallback's tests.
+$(TFLITE_VENV)/.installed: requirements-tflite.txt
+	@test -x $(TFLITE_VENV)/bin/python || $(PYTHON) -m venv $(TFLITE_VENV)
+	$(TFLITE_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-tflite.txt
 	@touch $@
 
 $(SAM_VENV)/.installed: requirements-sam.txt
@@ -25,8 +33,8 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 run: $(VENV)/.installed  ## the whole system on 127.0.0.1 (API on :3000)
 	$(PY) -m devstack
 
-test: lint  ## lint, then unit and integration tests against real local servers
-	$(PY) -m pytest
+test: lint $(TFLITE_VENV)/.installed  ## lint, then unit and integration tests against real local servers
+	REQUIRE_TFLITE_VENV=1 $(PY) -m pytest
 
 unit: $(VENV)/.installed
 	$(PY) -m pytest tests/unit
@@ -41,6 +49,11 @@ lint: $(VENV)/.installed
 format: $(VENV)/.installed
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
+
+convert-deps: $(VENV)/.installed  ## TensorFlow & co. for convert_model.py (in .venv; never shipped)
+
+demo-model: $(VENV)/.installed  ## retrain the digits demo model, convert it, refresh the sample images
+	$(PY) -m training.train_digits
 
 validate: $(SAM_VENV)/.installed  ## sam validate --lint (offline)
 	$(SAM_ENV) $(SAM) validate --lint

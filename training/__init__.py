@@ -1,0 +1,1 @@
+"""Training the demo model (not deployed)."""
