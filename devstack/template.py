@@ -108,7 +108,8 @@ class Template:
             timeout=int(properties.get("Timeout", 3)),
             memory=int(properties.get("MemorySize", 128)),
             environment=variables,
-            layers=list(properties.get("Layers", [])),
+            # SAM appends a function's own Layers to the global ones (lists in Globals are additive).
+            layers=[*self._function_globals.get("Layers", []), *own.get("Layers", [])],
         )
 
     def functions(self) -> list[FunctionSpec]:

@@ -15,6 +15,18 @@ def test_defaults() -> None:
     assert settings.login_max_failures == 5
     assert settings.login_failure_window_seconds == 900
     assert settings.mongodb_database == "imagepredict"
+    assert (settings.model_s3_uri, settings.model_threads, settings.model_runtime) == (None, 0, "auto")
+
+
+def test_model_settings() -> None:
+    settings = load_settings(
+        {**BASE, "MODEL_S3_URI": "s3://my-models/digits/v2/", "MODEL_THREADS": "2", "MODEL_RUNTIME": "tflite-runtime"}
+    )
+    assert (settings.model_s3_uri, settings.model_threads, settings.model_runtime) == (
+        "s3://my-models/digits/v2/",
+        2,
+        "tflite-runtime",
+    )
 
 
 def test_values_are_read_and_typed() -> None:
@@ -30,6 +42,10 @@ def test_values_are_read_and_typed() -> None:
         ({**BASE, "BCRYPT_ROUNDS": "twelve"}, "BCRYPT_ROUNDS must be an integer"),
         ({**BASE, "BCRYPT_ROUNDS": "3"}, "between 4 and 31"),
         ({**BASE, "ACCESS_TOKEN_TTL_SECONDS": "0"}, "ACCESS_TOKEN_TTL_SECONDS must be between"),
+        ({**BASE, "MODEL_S3_URI": "https://bucket.s3.amazonaws.com/model"}, "MODEL_S3_URI must look like s3://"),
+        ({**BASE, "MODEL_S3_URI": "s3://"}, "MODEL_S3_URI must look like"),
+        ({**BASE, "MODEL_RUNTIME": "tensorflow"}, "MODEL_RUNTIME must be one of"),
+        ({**BASE, "MODEL_THREADS": "-1"}, "MODEL_THREADS must be between 0 and 64"),
     ],
 )
 def test_bad_configuration_is_reported_by_name(env: dict, message: str) -> None:

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+
+
+MODEL_RUNTIMES = ("auto", "litert", "tflite-runtime")
+S3_URI = re.compile(r"^s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/.*)?$")
 
 
 class SettingsError(ValueError):
@@ -27,6 +32,9 @@ class Settings:
     bcrypt_rounds: int
     login_max_failures: int
     login_failure_window_seconds: int
+    model_s3_uri: str | None = None  # s3://bucket/prefix/ holding model.tflite + model.json; else the bundled model
+    model_threads: int = 0  # 0: one per CPU the container has, up to 4
+    model_runtime: str = "auto"  # auto (LiteRT, else tflite-runtime), litert, tflite-runtime
 
 
 def _text(env: Mapping[str, str], name: str, default: str | None = None) -> str | None:
@@ -63,7 +71,14 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         bcrypt_rounds=_integer(env, "BCRYPT_ROUNDS", 12, 4, 31),
         login_max_failures=_integer(env, "LOGIN_MAX_FAILURES", 5, 1, 1_000),
         login_failure_window_seconds=_integer(env, "LOGIN_FAILURE_WINDOW_SECONDS", 900, 1, 86_400),
+        model_s3_uri=_text(env, "MODEL_S3_URI"),
+        model_threads=_integer(env, "MODEL_THREADS", 0, 0, 64),
+        model_runtime=_text(env, "MODEL_RUNTIME", "auto") or "auto",
     )
+    if settings.model_s3_uri and not S3_URI.match(settings.model_s3_uri):
+        raise SettingsError(f"MODEL_S3_URI must look like s3://bucket/prefix/, got {settings.model_s3_uri!r}")
+    if settings.model_runtime not in MODEL_RUNTIMES:
+        raise SettingsError(f"MODEL_RUNTIME must be one of {', '.join(MODEL_RUNTIMES)}, got {settings.model_runtime!r}")
     if not (settings.mongodb_uri or settings.mongodb_secret_arn):
         raise SettingsError("Set MONGODB_URI or MONGODB_SECRET_ARN")
     if not (settings.jwt_secret or settings.jwt_secret_arn):
