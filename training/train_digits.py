@@ -27,6 +27,7 @@ from training.digits import IMAGE_SIZE, LABELS, SPLIT_SEED, load_split, render, 
 
 MODEL_DIR = ROOT / "functions" / "classify" / "model"
 SAMPLES_DIR = ROOT / "tests" / "fixtures" / "digits"
+VARIANTS_DIR = ROOT / "tests" / "fixtures" / "models"  # the same weights, converted other ways, for the runner's tests
 SEED = 20261125
 EPOCHS = 12
 
@@ -72,9 +73,41 @@ def train(epochs: int) -> tuple[Any, float, Any]:
     return model, float(accuracy), split
 
 
-def write_heldout_images(split: Any, directory: Path) -> None:
-    for index, (digit, label) in enumerate(zip(split.heldout_digits, split.heldout_labels, strict=True)):
+def write_images(digits: np.ndarray, labels: np.ndarray, directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    for index, (digit, label) in enumerate(zip(digits, labels, strict=True)):
         render(digit).save(directory / f"{index:04d}-{label}.png")
+    return directory
+
+
+def logits_twin(model: Any, keras: Any) -> Any:
+    """The same network without its final softmax: a model whose output is logits."""
+    final = model.get_layer("probabilities")
+    logits = keras.layers.Dense(final.units, activation=None, name="logits")
+    outputs = logits(final.input)
+    logits.set_weights(final.get_weights())
+    return keras.Model(model.inputs, outputs, name="digits_demo_logits")
+
+
+def convert_variants(model: Any, split: Any, scratch: Path, heldout_dir: Path, out_root: Path) -> int:
+    """int8 with int8 input/output, dynamic-range, and logits variants of the demo model, for the runner's tests."""
+    import tensorflow as tf
+
+    calibration_dir = write_images(split.train_digits[:300], split.train_labels[:300], scratch / "calibration")
+    logits_source = scratch / "digits-demo-logits.keras"
+    logits_twin(model, tf.keras).save(logits_source)
+    source = str(scratch / "digits-demo.keras")
+    common = ["--labels", ",".join(LABELS), "--check-dir", str(heldout_dir), "--name", "digits-demo"]
+    variants = {
+        "digits-int8-io": [source, "--quantize", "int8", "--int8-io", "--calibration-dir", str(calibration_dir)],
+        "digits-dynamic": [source, "--quantize", "dynamic"],
+        "digits-logits": [str(logits_source)],
+    }
+    for name, arguments in variants.items():
+        status = convert_model.main([*arguments, *common, "--out", str(out_root / name)])
+        if status != 0:
+            return status
+    return 0
 
 
 def write_samples(split: Any, runner: Any, directory: Path) -> list[str]:
@@ -106,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--out", type=Path, default=MODEL_DIR, help=f"model directory ({MODEL_DIR.relative_to(ROOT)})")
     parser.add_argument("--samples", type=Path, default=SAMPLES_DIR)
+    parser.add_argument("--variants", type=Path, default=VARIANTS_DIR, help="where the test variants go")
     parser.add_argument("--version", default="1")
     args = parser.parse_args(argv)
 
@@ -114,13 +148,24 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         source = Path(scratch) / "digits-demo.keras"
         model.save(source)
-        heldout_dir = Path(scratch) / "heldout"
-        heldout_dir.mkdir()
-        write_heldout_images(split, heldout_dir)
+        heldout_dir = write_images(split.heldout_digits, split.heldout_labels, Path(scratch) / "heldout")
         status = convert_model.main(
-            [str(source), "--labels", ",".join(LABELS), "--out", str(args.out), "--check-dir", str(heldout_dir),
-             "--name", "digits-demo", "--version", args.version]
+            [
+                str(source),
+                "--labels",
+                ",".join(LABELS),
+                "--out",
+                str(args.out),
+                "--check-dir",
+                str(heldout_dir),
+                "--name",
+                "digits-demo",
+                "--version",
+                args.version,
+            ]
         )
+        if status == 0:
+            status = convert_variants(model, split, Path(scratch), heldout_dir, args.variants)
     if status != 0:
         return status
 
