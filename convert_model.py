@@ -259,21 +259,31 @@ class SourceModel:
         return np.concatenate(outputs).astype(np.float32)
 
 
-def load_source(path: Path, tf: Any) -> SourceModel:
+def check_model_path(path: Path) -> str:
+    """The model's format from its path ("keras", "h5" or "saved_model"), before TensorFlow is imported."""
     if not path.exists():
         raise ConversionError(f"{path} does not exist")
     if path.is_dir():
         if not (path / "saved_model.pb").is_file():
             raise ConversionError(f"{path} is a directory but not a SavedModel (no saved_model.pb in it)")
-        return _load_saved_model(path, tf)
+        return "saved_model"
     suffix = path.suffix.lower()
     if suffix not in (".keras", ".h5", ".hdf5"):
         raise ConversionError(f"{path}: expected a .keras file, a legacy .h5 file or a SavedModel directory")
+    if not os.access(path, os.R_OK):
+        raise ConversionError(f"{path} is not readable")
+    return "keras" if suffix == ".keras" else "h5"
+
+
+def load_source(path: Path, tf: Any) -> SourceModel:
+    kind = check_model_path(path)
+    if kind == "saved_model":
+        return _load_saved_model(path, tf)
     try:
         model = tf.keras.models.load_model(path, compile=False)
     except Exception as error:  # Keras raises many types for unreadable files
         raise ConversionError(f"{path} cannot be loaded as a Keras model: {_first_line(error)}") from None
-    return _keras_source(path, "keras" if suffix == ".keras" else "h5", model, tf)
+    return _keras_source(path, kind, model, tf)
 
 
 def _keras_source(path: Path, kind: str, model: Any, tf: Any) -> SourceModel:
@@ -547,6 +557,7 @@ def import_tensorflow(verbose: bool) -> Any:
 
 def run(args: argparse.Namespace, progress: Progress, staging: Path) -> tuple[int, list[str]]:
     labels = read_labels(args.labels)
+    check_model_path(args.model)
     if args.quantize == "int8" and args.calibration_dir is None:
         raise ConversionError(
             "--quantize int8 needs --calibration-dir with real, representative images (100-500 of them): "
@@ -613,6 +624,13 @@ def run(args: argparse.Namespace, progress: Progress, staging: Path) -> tuple[in
     try:
         runner = ModelRunner(tflite_bytes, metadata, num_threads=2, runtime=runtime)
     except ModelError as error:
+        if args.allow_select_tf_ops:
+            raise ConversionError(
+                "the model converted with TensorFlow select ops, but no interpreter here can run it to check "
+                "parity (this TensorFlow's tf.lite.Interpreter has no Flex delegate), and LiteRT and tflite-runtime, "
+                "which the functions run, cannot load it at all. Replace those ops with ones TFLite supports. "
+                f"Interpreter said: {_first_line(error)}"
+            ) from None
         raise ConversionError(f"the converted model does not load in {runtime.name}: {error}") from None
     progress(f"checking parity with {runtime.name} on {len(check_images)} images")
     parity = compare(reference, tflite_outputs(runner, check_images), check_source)
