@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
-TFLITE_VENV :=
+TFLITE_VENV := .venv-tflite
 SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 # `sam build` without a container needs the Lambda runtime's Python on PATH.

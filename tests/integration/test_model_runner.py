@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -12,7 +13,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from imagepredict.model import MetadataError, ModelIntegrityError, ModelMetadata, ModelRunner, load_runner
+from imagepredict.model import (
+    MetadataError,
+    ModelIntegrityError,
+    ModelMetadata,
+    ModelRunner,
+    container_runner,
+    load_runner,
+)
+from imagepredict.settings import load_settings
 from training.digits import Split, load_split, render
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -177,3 +186,30 @@ def test_model_s3_uri_with_a_mismatched_model_is_rejected_and_nothing_is_cached(
     with pytest.raises(ModelIntegrityError, match=r"model\.json expects"):
         load_runner(bundled_dir=DEMO_DIR, s3_uri=f"s3://{model_bucket}/mixed/", s3=s3, cache_dir=tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_container_loads_its_model_once_from_where_settings_point(
+    s3, model_bucket: str, stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("model.tflite", "model.json"):
+        s3.upload_file(str(VARIANTS / "digits-logits" / name), model_bucket, f"v2/{name}")
+    for key, value in {
+        "AWS_ENDPOINT_URL": stack.aws_endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(key, value)
+    base = {"MONGODB_URI": "mongodb://unused", "JWT_SECRET": "k" * 40, "MODEL_THREADS": "1"}
+    container_runner.cache_clear()
+    try:
+        bundled = container_runner(load_settings(base), DEMO_DIR)
+        assert bundled is container_runner(load_settings(base), DEMO_DIR)
+        assert bundled.metadata.output_kind == "probabilities"
+
+        container_runner.cache_clear()
+        from_s3 = container_runner(load_settings({**base, "MODEL_S3_URI": f"s3://{model_bucket}/v2/"}), DEMO_DIR)
+        assert from_s3.metadata.output_kind == "logits"  # the S3 model, not the bundled one
+        shutil.rmtree(Path(tempfile.gettempdir()) / f"model-{from_s3.metadata.tflite_sha256}", ignore_errors=True)
+    finally:
+        container_runner.cache_clear()

@@ -7,13 +7,17 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from imagepredict.model.metadata import MetadataError, ModelError, ModelMetadata
 from imagepredict.model.runner import ModelRunner
 from imagepredict.model.runtime import find_runtime
+
+if TYPE_CHECKING:
+    from imagepredict.settings import Settings
 
 MODEL_FILE = "model.tflite"
 METADATA_FILE = "model.json"
@@ -112,3 +116,20 @@ def load_runner(
     except MetadataError as error:
         raise MetadataError(f"{directory}: {error}") from None
     return ModelRunner(content, metadata, num_threads=num_threads or default_threads(), runtime=find_runtime(runtime))
+
+
+@lru_cache(maxsize=1)
+def container_runner(settings: Settings, bundled_dir: Path) -> ModelRunner:
+    """The container's model, loaded on first use and kept for every later invocation."""
+    s3 = None
+    if settings.model_s3_uri:
+        import boto3
+
+        s3 = boto3.client("s3")
+    return load_runner(
+        bundled_dir=bundled_dir,
+        s3_uri=settings.model_s3_uri,
+        s3=s3,
+        num_threads=settings.model_threads,
+        runtime=settings.model_runtime,
+    )
