@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "layers" / "core"))  # the parity check runs the model with the functions' own runner
 
+from imagepredict.imaging import to_model_input  # noqa: E402
 from imagepredict.model.metadata import (  # noqa: E402
     METADATA_FORMAT,
     QUANTIZATION_MODES,
@@ -251,8 +252,7 @@ class SourceModel:
     run: Callable[[np.ndarray], np.ndarray]
     make_converter: Callable[[], Any]
     tf_function: Callable[[], Any]  # a tf.function taking the image batch, for tf2onnx
-    keras_model: Any = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    keep_alive: Any = None  # a loaded SavedModel: its signature's variables live as long as it does
 
     def predict(self, images: np.ndarray, batch_size: int = 32) -> np.ndarray:
         outputs = [np.asarray(self.run(images[i : i + batch_size])) for i in range(0, len(images), batch_size)]
@@ -312,7 +312,6 @@ def _keras_source(path: Path, kind: str, model: Any, tf: Any) -> SourceModel:
         run=lambda images: model(images, training=False),
         make_converter=lambda: tf.lite.TFLiteConverter.from_keras_model(model),
         tf_function=lambda: serve,
-        keras_model=model,
     )
 
 
@@ -351,7 +350,7 @@ def _load_saved_model(path: Path, tf: Any) -> SourceModel:
         run=lambda images: signature(**{input_name: tf.constant(images)})[output_name].numpy(),
         make_converter=lambda: tf.lite.TFLiteConverter.from_saved_model(str(path)),
         tf_function=lambda: serve,
-        extra={"loaded": loaded},
+        keep_alive=loaded,
     )
 
 
@@ -555,74 +554,54 @@ def import_tensorflow(verbose: bool) -> Any:
     return tf
 
 
-def run(args: argparse.Namespace, progress: Progress, staging: Path) -> tuple[int, list[str]]:
+@dataclass(frozen=True)
+class Inputs:
+    """What the arguments name, checked before TensorFlow is imported (so mistakes fail in a fraction of a second)."""
+
+    labels: list[str]
+    calibration_files: list[Path]
+    check_files: list[Path]
+
+
+def check_inputs(args: argparse.Namespace) -> Inputs:
     labels = read_labels(args.labels)
     check_model_path(args.model)
-    if args.quantize == "int8" and args.calibration_dir is None:
-        raise ConversionError(
-            "--quantize int8 needs --calibration-dir with real, representative images (100-500 of them): "
-            "int8 ranges calibrated on random noise give a poor model, so there is no synthetic fallback"
-        )
-    calibration_files = image_files(args.calibration_dir, "--calibration-dir") if args.quantize == "int8" else []
-    if args.quantize == "int8" and len(calibration_files) < MIN_CALIBRATION_IMAGES:
-        raise ConversionError(
-            f"--calibration-dir has {len(calibration_files)} images; int8 calibration needs at least "
-            f"{MIN_CALIBRATION_IMAGES} real ones (100-500 is better)"
-        )
+    calibration_files: list[Path] = []
+    if args.quantize == "int8":
+        if args.calibration_dir is None:
+            raise ConversionError(
+                "--quantize int8 needs --calibration-dir with real, representative images (100-500 of them): "
+                "int8 ranges calibrated on random noise give a poor model, so there is no synthetic fallback"
+            )
+        calibration_files = image_files(args.calibration_dir, "--calibration-dir")
+        if len(calibration_files) < MIN_CALIBRATION_IMAGES:
+            raise ConversionError(
+                f"--calibration-dir has {len(calibration_files)} images; int8 calibration needs at least "
+                f"{MIN_CALIBRATION_IMAGES} real ones (100-500 is better)"
+            )
     check_files = image_files(args.check_dir, "--check-dir") if args.check_dir else []
+    return Inputs(labels, calibration_files[: args.calibration_limit], check_files)
 
-    progress("importing TensorFlow (a few seconds)")
-    tf = import_tensorflow(args.verbose)
-    progress(f"loading {args.model}")
-    source = load_source(args.model, tf)
-    height, width, channels = check_contract(source, labels)
-    preprocessing = Preprocessing(
-        resize=args.resize,
-        channel_order=args.channel_order,
-        scale=args.scale,
-        mean=args.mean if len(args.mean) == 3 else args.mean * 3,
-        std=args.std if len(args.std) == 3 else args.std * 3,
-    )
 
-    def prepare(image: Any) -> np.ndarray:
-        from imagepredict.imaging import to_model_input
-
-        return to_model_input(image, preprocessing, height, width, channels)
-
-    if check_files:
-        progress(f"reading {len(check_files)} check images from {args.check_dir}")
-        check_images, check_source = load_images(check_files, prepare), "check-dir"
-    else:
-        progress(f"no --check-dir: checking parity on {SYNTHETIC_IMAGES} synthetic images (fixed seed)")
-        check_images, check_source = synthetic_images(SYNTHETIC_IMAGES, prepare, height, width), "synthetic"
-    calibration = None
-    if calibration_files:
-        chosen = calibration_files[: args.calibration_limit]
-        progress(f"reading {len(chosen)} calibration images from {args.calibration_dir}")
-        calibration = load_images(chosen, prepare)
-
-    progress("running the original model on the check images")
-    reference = source.predict(check_images)
-    kind = detect_output_kind(reference) if args.output_kind == "auto" else args.output_kind
-    progress(f"output looks like {kind}" if args.output_kind == "auto" else f"output is {kind} (as told)")
-    reference = as_probabilities(reference, kind)
-
-    progress(f"converting to TFLite (--quantize {args.quantize})")
-    tflite_bytes = convert(source, args, calibration, tf)
-    tflite_path = staging / "model.tflite"
-    tflite_path.write_bytes(tflite_bytes)
-    runtime = _parity_runtime(args, tf)
-    metadata = ModelMetadata(
-        name=args.name or "converted",
-        version=args.version,
-        labels=tuple(labels),
-        tflite_sha256=hashlib.sha256(tflite_bytes).hexdigest(),
-        output_kind=kind,
-        quantization=args.quantize,
-        preprocessing=preprocessing,
-    )
+def preprocessing_from(args: argparse.Namespace) -> Preprocessing:
     try:
-        runner = ModelRunner(tflite_bytes, metadata, num_threads=2, runtime=runtime)
+        return Preprocessing(
+            resize=args.resize,
+            channel_order=args.channel_order,
+            scale=args.scale,
+            mean=args.mean if len(args.mean) == 3 else args.mean * 3,
+            std=args.std if len(args.std) == 3 else args.std * 3,
+        )
+    except ModelError as error:
+        raise ConversionError(str(error).replace("preprocessing.", "--")) from None
+
+
+def load_runner_for_parity(
+    tflite_bytes: bytes, metadata: ModelMetadata, args: argparse.Namespace, tf: Any
+) -> ModelRunner:
+    runtime = _parity_runtime(args, tf)
+    try:
+        return ModelRunner(tflite_bytes, metadata, num_threads=2, runtime=runtime)
     except ModelError as error:
         if args.allow_select_tf_ops:
             raise ConversionError(
@@ -632,39 +611,83 @@ def run(args: argparse.Namespace, progress: Progress, staging: Path) -> tuple[in
                 f"Interpreter said: {_first_line(error)}"
             ) from None
         raise ConversionError(f"the converted model does not load in {runtime.name}: {error}") from None
-    progress(f"checking parity with {runtime.name} on {len(check_images)} images")
-    parity = compare(reference, tflite_outputs(runner, check_images), check_source)
-    minimum = args.min_agreement if args.min_agreement is not None else DEFAULT_MIN_AGREEMENT[args.quantize]
-    results = {"tflite": parity}
 
-    written = ["model.tflite", "model.json"]
-    onnx_json = None
-    if args.onnx:
-        progress(f"exporting ONNX (opset {args.opset})")
-        onnx_path = staging / "model.onnx"
-        try:
-            export_onnx(source, onnx_path, args.opset)
-        except Exception as error:
-            raise ConversionError(f"tf2onnx could not convert the model: {_first_line(error)}") from None
-        progress("checking ONNX parity with onnxruntime")
-        results["onnx"] = compare(
-            reference, as_probabilities(onnx_outputs(onnx_path, check_images), kind), check_source
-        )
-        onnx_json = {
-            "file": "model.onnx",
-            "sha256": sha256_file(onnx_path),
-            "bytes": onnx_path.stat().st_size,
-            "opset": args.opset,
-        }
-        written.append("model.onnx")
 
+def write_onnx(source: SourceModel, path: Path, opset: int) -> dict[str, Any]:
+    try:
+        export_onnx(source, path, opset)
+    except Exception as error:  # tf2onnx raises many types
+        raise ConversionError(f"tf2onnx could not convert the model: {_first_line(error)}") from None
+    return {"file": path.name, "sha256": sha256_file(path), "bytes": path.stat().st_size, "opset": opset}
+
+
+def report_parity(results: dict[str, Parity], minimum: float) -> list[str]:
+    """Print each result; the names of those below the minimum."""
     for name, result in results.items():
         print(
             f"{name}: top-1 agreement {result.top1_agreement:.2f}% on {result.images} {result.source} images, "
             f"largest probability difference {result.max_abs_diff:.5f} (minimum agreement {minimum:g}%)",
             file=sys.stderr,
         )
-    failed = [name for name, result in results.items() if result.top1_agreement < minimum]
+    return [name for name, result in results.items() if result.top1_agreement < minimum]
+
+
+def run(args: argparse.Namespace, progress: Progress, staging: Path) -> tuple[int, list[str]]:
+    inputs = check_inputs(args)
+    preprocessing = preprocessing_from(args)
+    progress("importing TensorFlow (a few seconds)")
+    tf = import_tensorflow(args.verbose)
+    progress(f"loading {args.model}")
+    source = load_source(args.model, tf)
+    height, width, channels = check_contract(source, inputs.labels)
+
+    def prepare(image: Any) -> np.ndarray:
+        return to_model_input(image, preprocessing, height, width, channels)
+
+    if inputs.check_files:
+        progress(f"reading {len(inputs.check_files)} check images from {args.check_dir}")
+        check_images, check_source = load_images(inputs.check_files, prepare), "check-dir"
+    else:
+        progress(f"no --check-dir: checking parity on {SYNTHETIC_IMAGES} synthetic images (fixed seed)")
+        check_images, check_source = synthetic_images(SYNTHETIC_IMAGES, prepare, height, width), "synthetic"
+    calibration = None
+    if inputs.calibration_files:
+        progress(f"reading {len(inputs.calibration_files)} calibration images from {args.calibration_dir}")
+        calibration = load_images(inputs.calibration_files, prepare)
+
+    progress("running the original model on the check images")
+    reference = source.predict(check_images)
+    kind = detect_output_kind(reference) if args.output_kind == "auto" else args.output_kind
+    progress(f"output looks like {kind}" if args.output_kind == "auto" else f"output is {kind} (as told)")
+    reference = as_probabilities(reference, kind)
+
+    progress(f"converting to TFLite (--quantize {args.quantize})")
+    tflite_bytes = convert(source, args, calibration, tf)
+    (staging / "model.tflite").write_bytes(tflite_bytes)
+    metadata = ModelMetadata(
+        name=args.name or args.model.name.split(".")[0],
+        version=args.version,
+        labels=tuple(inputs.labels),
+        tflite_sha256=hashlib.sha256(tflite_bytes).hexdigest(),
+        output_kind=kind,
+        quantization=args.quantize,
+        preprocessing=preprocessing,
+    )
+    runner = load_runner_for_parity(tflite_bytes, metadata, args, tf)
+    progress(f"checking parity with {runner.runtime.name} on {len(check_images)} images")
+    results = {"tflite": compare(reference, tflite_outputs(runner, check_images), check_source)}
+    written = ["model.tflite", "model.json"]
+    onnx_json = None
+    if args.onnx:
+        progress(f"exporting ONNX (opset {args.opset})")
+        onnx_json = write_onnx(source, staging / "model.onnx", args.opset)
+        progress("checking ONNX parity with onnxruntime")
+        onnx_probabilities = as_probabilities(onnx_outputs(staging / "model.onnx", check_images), kind)
+        results["onnx"] = compare(reference, onnx_probabilities, check_source)
+        written.append("model.onnx")
+
+    minimum = args.min_agreement if args.min_agreement is not None else DEFAULT_MIN_AGREEMENT[args.quantize]
+    failed = report_parity(results, minimum)
     if failed:
         print(
             f"error: {', '.join(failed)} agreement below {minimum:g}%: nothing written. Check the preprocessing "
@@ -675,20 +698,20 @@ def run(args: argparse.Namespace, progress: Progress, staging: Path) -> tuple[in
 
     document = {
         "format": METADATA_FORMAT,
-        "name": args.name or args.model.name.split(".")[0],
-        "version": args.version,
+        "name": metadata.name,
+        "version": metadata.version,
         "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "source": {"file": args.model.name, "format": source.kind, "sha256": sha256_source(args.model)},
         "tflite": {"file": "model.tflite", "sha256": metadata.tflite_sha256, "bytes": len(tflite_bytes)},
         "onnx": onnx_json,
-        "labels": labels,
+        "labels": inputs.labels,
         "input": tensor_json(runner.input),
         "output": {**tensor_json(runner.output), "kind": kind},
         "preprocessing": preprocessing.to_json(),
         "quantization": args.quantize,
         "int8_io": bool(args.int8_io),
         "select_tf_ops": bool(args.allow_select_tf_ops),
-        "parity": {"min_agreement": minimum, **{name: r.to_json() for name, r in results.items()}},
+        "parity": {"min_agreement": minimum, **{name: result.to_json() for name, result in results.items()}},
         "converter": {"tensorflow": tf.__version__, "keras": getattr(tf.keras, "__version__", None)},
     }
     ModelMetadata.from_json(document)  # what the runner will read back must be valid
@@ -717,7 +740,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             publish(staging, args.out, written)
             progress(f"wrote {', '.join(str(args.out / name) for name in written)}")
         return status
-    except ConversionError as error:
+    except (ConversionError, ModelError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

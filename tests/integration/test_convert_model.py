@@ -276,6 +276,8 @@ FAILURES = {
     "label-count": (lambda tmp: None, ["--labels", "red,green"], 1, "names 2 classes but the model outputs 3"),
     "duplicate-labels": (lambda tmp: None, ["--labels", "red,red,blue"], 1, "must be unique"),
     "unsupported-op": (unsupported_op, [], 1, "cannot lower these TensorFlow ops to TFLite builtins: MatrixDet"),
+    "zero-std": (lambda tmp: None, ["--std", "0"], 1, "--std values must be positive"),
+    "missing-check-dir": (lambda tmp: None, ["--check-dir", "/nonexistent/images"], 1, "is not a directory"),
     "int8-without-calibration": (
         lambda tmp: None,
         ["--quantize", "int8"],
