@@ -1,0 +1,123 @@
+"""Untrusted bytes to a usable RGB picture, or a clear reason why not.
+
+The format is detected from the bytes (never the name or the declared type), the pixel count is checked before
+any pixel is decoded (decompression bombs), EXIF orientation is applied, animations give their first frame, and
+every mode (RGBA, LA, P, L, I;16, CMYK, ...) ends as RGB.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+SUPPORTED = {"JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF"}
+# Formats recognised from their first bytes: supported, or known images this service does not take.
+SIGNATURES: list[tuple[int, bytes, str]] = [
+    (0, b"\xff\xd8\xff", "JPEG"),
+    (0, b"\x89PNG\r\n\x1a\n", "PNG"),
+    (0, b"GIF87a", "GIF"),
+    (0, b"GIF89a", "GIF"),
+    (0, b"BM", "BMP"),
+    (0, b"II*\x00", "TIFF"),
+    (0, b"MM\x00*", "TIFF"),
+    (8, b"WEBP", "WEBP"),
+    (4, b"ftypheic", "HEIC"),
+    (4, b"ftypheix", "HEIC"),
+    (4, b"ftypmif1", "HEIF"),
+    (4, b"ftypavif", "AVIF"),
+    (0, b"\x00\x00\x01\x00", "ICO"),
+    (0, b"8BPS", "PSD"),
+    (0, b"%PDF", "PDF"),
+    (0, b"\x00\x00\x00\x0cjP  ", "JPEG2000"),
+]
+
+
+class ImageRejected(Exception):
+    """The file cannot be classified. `code` is stable (stored with the prediction and shown to the user)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class DecodedImage:
+    image: Image.Image  # RGB, upright
+    format: str
+    width: int
+    height: int
+    frames: int
+
+
+def sniff_format(head: bytes) -> str | None:
+    """The image format named by the file's first bytes, or None when they name none."""
+    for offset, magic, name in SIGNATURES:
+        if head[offset : offset + len(magic)] == magic:
+            if name == "WEBP" and head[:4] != b"RIFF":
+                continue
+            return name
+    return None
+
+
+def decode_image(data: bytes, *, max_pixels: int) -> DecodedImage:
+    """Decode untrusted bytes into an upright RGB image, or raise ImageRejected with the reason."""
+    if not data:
+        raise ImageRejected("not_an_image", "The file is empty")
+    detected = sniff_format(data[:32])
+    if detected is None:
+        raise ImageRejected("not_an_image", "The file is not an image (its content matches no image format)")
+    if detected not in SUPPORTED:
+        raise ImageRejected(
+            "unsupported_format", f"{detected} images are not supported: use JPEG, PNG, WebP, BMP, TIFF or GIF"
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=[detected])
+            width, height = image.size
+            if width * height > max_pixels:
+                raise ImageRejected(
+                    "too_many_pixels",
+                    f"The image is {width}×{height} pixels; at most {max_pixels:,} pixels are accepted",
+                )
+            frames = getattr(image, "n_frames", 1)
+            image.seek(0)
+            image.load()
+            upright = ImageOps.exif_transpose(image) or image
+            rgb = to_rgb(upright)
+    except ImageRejected:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageRejected("too_many_pixels", f"The image has more than {max_pixels:,} pixels") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError) as error:
+        raise ImageRejected("corrupt_image", f"The {detected} file is damaged or truncated ({error})") from None
+    return DecodedImage(rgb, detected, rgb.width, rgb.height, frames)
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """Any Pillow mode as 8-bit RGB; 16-bit and 32-bit greys are rescaled rather than clipped to white."""
+    if image.mode.startswith("I") or image.mode == "F":
+        pixels = np.asarray(image, dtype=np.float64)
+        grey = np.clip(pixels * (255.0 / full_scale(image.mode, pixels)), 0, 255).astype(np.uint8)
+        return Image.fromarray(grey, "L").convert("RGB")
+    if image.mode == "RGB":
+        return image
+    if image.mode == "P" and "transparency" in image.info:
+        return image.convert("RGBA").convert("RGB")
+    return image.convert("RGB")
+
+
+def full_scale(mode: str, pixels: np.ndarray) -> float:
+    """The value that means white: 65535 for 16-bit, else the smallest common range that holds the data."""
+    if mode.startswith("I;16"):
+        return 65535.0
+    peak = float(pixels.max()) if pixels.size else 0.0
+    for top in (1.0, 255.0, 65535.0):
+        if peak <= top and (top > 1.0 or mode == "F"):
+            return top
+    return peak
