@@ -34,6 +34,20 @@ class Settings:
     model_s3_uri: str | None = None  # s3://bucket/prefix/ holding model.tflite + model.json; else the bundled model
     model_threads: int = 0  # 0: one per CPU the container has, up to 4
     model_runtime: str = "auto"  # auto (LiteRT, else tflite-runtime), litert, tflite-runtime
+    uploads_bucket: str | None = None
+    max_upload_bytes: int = 10 * 1024 * 1024
+    upload_url_ttl_seconds: int = 300
+    image_url_ttl_seconds: int = 300
+    max_image_pixels: int = 40_000_000
+    sender_email: str | None = None
+    notify_email: str | None = None  # where results of uploads without an account (inbox/) are emailed
+    app_url: str = "http://127.0.0.1:3000"
+    max_receive_count: int = 3  # the queue's redrive maxReceiveCount: the last delivery marks a prediction failed
+
+    def require_bucket(self) -> str:
+        if not self.uploads_bucket:
+            raise SettingsError("Set UPLOADS_BUCKET")
+        return self.uploads_bucket
 
 
 def _text(env: Mapping[str, str], name: str, default: str | None = None) -> str | None:
@@ -73,6 +87,15 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         model_s3_uri=_text(env, "MODEL_S3_URI"),
         model_threads=_integer(env, "MODEL_THREADS", 0, 0, 64),
         model_runtime=_text(env, "MODEL_RUNTIME", "auto") or "auto",
+        uploads_bucket=_text(env, "UPLOADS_BUCKET"),
+        max_upload_bytes=_integer(env, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+        upload_url_ttl_seconds=_integer(env, "UPLOAD_URL_TTL_SECONDS", 300, 10, 3_600),
+        image_url_ttl_seconds=_integer(env, "IMAGE_URL_TTL_SECONDS", 300, 10, 3_600),
+        max_image_pixels=_integer(env, "MAX_IMAGE_PIXELS", 40_000_000, 10_000, 200_000_000),
+        sender_email=_text(env, "SENDER_EMAIL"),
+        notify_email=_text(env, "NOTIFY_EMAIL"),
+        app_url=(_text(env, "APP_URL", "http://127.0.0.1:3000") or "").rstrip("/"),
+        max_receive_count=_integer(env, "MAX_RECEIVE_COUNT", 3, 1, 1_000),
     )
     if settings.model_s3_uri and not S3_URI.match(settings.model_s3_uri):
         raise SettingsError(f"MODEL_S3_URI must look like s3://bucket/prefix/, got {settings.model_s3_uri!r}")
