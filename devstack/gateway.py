@@ -18,6 +18,7 @@ from werkzeug.utils import safe_join, send_file
 from werkzeug.wrappers import Request, Response
 
 from devstack.functions import FunctionPool, InvocationError
+from devstack.mail import mail_page, sent_mail
 from devstack.provision import ACCOUNT_ID
 from devstack.template import Route
 
@@ -25,6 +26,7 @@ log = logging.getLogger("devstack.gateway")
 
 API_ID = "local"
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # the HTTP API's request size limit
+LOCAL_MAIL_PATH = "/_local/mail"  # local only: the deployed API has no such route
 _TEXT_TYPES = ("text/", "application/json", "application/x-www-form-urlencoded", "application/xml", "+json", "+xml")
 
 
@@ -182,8 +184,11 @@ class Gateway:
         pool: FunctionPool,
         cors: Cors,
         static_dir: Path | None = None,
+        *,
+        aws_endpoint: str | None = None,
     ) -> None:
         self.routes = sorted(routes, key=Route.specificity)
+        self.aws_endpoint = aws_endpoint
         self.pool = pool
         self.cors = cors
         self.static_dir = static_dir
@@ -212,7 +217,9 @@ class Gateway:
         if self.cors.is_preflight(request):
             return self.cors.preflight(request)
         matched = self.match(request.method, request.path)
-        if matched is None:
+        if matched is None and request.path == LOCAL_MAIL_PATH and self.aws_endpoint:
+            response = self._local_mail(request)
+        elif matched is None:
             response = self._static(request) or _api_error(404, "Not Found")
         elif (request.content_length or 0) > MAX_PAYLOAD_BYTES:
             response = _api_error(413, "Request Entity Too Large")
@@ -235,6 +242,12 @@ class Gateway:
         except (AttributeError, TypeError, ValueError, KeyError) as error:
             log.error("%s returned a malformed response: %s", route.function, error)
             return _api_error(500, "Internal Server Error")
+
+    def _local_mail(self, request: Request) -> Response:
+        messages = sent_mail(self.aws_endpoint or "")
+        if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
+            return Response(mail_page(messages), content_type="text/html; charset=utf-8")
+        return Response(json.dumps(messages), content_type="application/json")
 
     def _static(self, request: Request) -> Response | None:
         if self.static_dir is None or request.method not in ("GET", "HEAD"):

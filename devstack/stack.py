@@ -21,6 +21,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from devstack.functions import DeployedFunction, FunctionPool
 from devstack.gateway import Cors, Gateway
 from devstack.provision import REGION, Provisioner
+from devstack.queues import EventSource, QueuePoller
 from devstack.template import FunctionSpec, Template
 
 log = logging.getLogger("devstack")
@@ -53,6 +54,8 @@ class StackConfig:
     env_file: Path | None
     concurrency: int
     ttl_sweep_seconds: float
+    sqs_retry_seconds: int
+    sender_email: str
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> StackConfig:
@@ -70,6 +73,8 @@ class StackConfig:
             env_file=Path(env_file) if env_file else None,
             concurrency=int(env.get("LOCAL_FUNCTION_CONCURRENCY") or 2),
             ttl_sweep_seconds=float(env.get("LOCAL_TTL_SWEEP_SECONDS") or 60),
+            sqs_retry_seconds=int(env.get("LOCAL_SQS_RETRY_SECONDS") or 2),
+            sender_email=env.get("LOCAL_SENDER_EMAIL") or "results@imagepredict.test",
         )
 
 
@@ -98,6 +103,7 @@ class Stack:
         self.template = Template(config.template)
         self.processes: list[subprocess.Popen[bytes]] = []
         self.pool: FunctionPool | None = None
+        self.pollers: list[QueuePoller] = []
         self.server: BaseWSGIServer | None = None
         self.mongodb_uri = ""
         self.aws_endpoint = ""
@@ -125,13 +131,19 @@ class Stack:
             provisioner = Provisioner(
                 self.template,
                 endpoint_url=self.aws_endpoint,
-                parameters={"MongoDbUri": self.mongodb_uri, "Stage": "local"},
+                parameters={
+                    "MongoDbUri": self.mongodb_uri,
+                    "Stage": "local",
+                    "SenderEmail": self.config.sender_email,
+                    "AppUrl": self.api_url,
+                },
                 state_dir=self.config.data_dir / "aws",
             )
             provisioner.run()
             functions = {spec.logical_id: self._deploy(spec, provisioner) for spec in self.template.functions()}
             self.pool = FunctionPool(functions, concurrency=self.config.concurrency)
             self._start_gateway(Cors(provisioner.resolver.resolve(self.template.http_cors())))
+            self._start_pollers(provisioner)
         except BaseException:
             self.stop()
             raise
@@ -198,11 +210,31 @@ class Stack:
 
     def _start_gateway(self, cors: Cors) -> None:
         assert self.pool is not None
-        gateway = Gateway(self.template.http_routes(), self.pool, cors, self.config.static_dir)
+        gateway = Gateway(
+            self.template.http_routes(), self.pool, cors, self.config.static_dir, aws_endpoint=self.aws_endpoint
+        )
         self.server = make_server(HOST, self.config.api_port, gateway, threaded=True)
         threading.Thread(target=self.server.serve_forever, name="gateway", daemon=True).start()
 
+    def _start_pollers(self, provisioner: Provisioner) -> None:
+        assert self.pool is not None
+        sqs = provisioner.client("sqs")
+        for function, properties in self.template.sqs_event_sources():
+            resolved = provisioner.resolver.resolve(properties)
+            source = EventSource(
+                function=function,
+                queue_arn=str(resolved["Queue"]),
+                batch_size=int(resolved.get("BatchSize", 10)),
+                report_batch_item_failures="ReportBatchItemFailures" in resolved.get("FunctionResponseTypes", []),
+            )
+            poller = QueuePoller(source, self.pool, sqs, retry_seconds=self.config.sqs_retry_seconds)
+            poller.start()
+            self.pollers.append(poller)
+
     def stop(self) -> None:
+        for poller in self.pollers:
+            poller.stop()
+        self.pollers = []
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()

@@ -131,6 +131,15 @@ class Template:
                 routes.append(Route.of(method, properties.get("Path", "$default"), name))
         return routes
 
+    def sqs_event_sources(self) -> list[tuple[str, dict[str, Any]]]:
+        """(function logical id, the SQS event's Properties) for every SQS event in the template."""
+        sources = []
+        for name, spec in self.resources_of_type("AWS::Serverless::Function").items():
+            for event in spec.get("Properties", {}).get("Events", {}).values():
+                if event.get("Type") == "SQS":
+                    sources.append((name, event.get("Properties", {})))
+        return sources
+
     def http_cors(self) -> dict[str, Any] | None:
         for spec in self.resources_of_type("AWS::Serverless::HttpApi").values():
             cors = spec.get("Properties", {}).get("CorsConfiguration")

@@ -12,7 +12,17 @@ from imagepredict.secrets import value_or_secret
 from imagepredict.settings import Settings
 from imagepredict.storage.mongo import get_database
 
-__all__ = ["AuthService", "Session", "build_auth_service"]
+__all__ = ["AccessTokens", "AuthService", "Session", "build_access_tokens", "build_auth_service"]
+
+
+def build_access_tokens(settings: Settings) -> AccessTokens:
+    """Access-token issuing and verification with the container's signing key (what every API function needs)."""
+    return AccessTokens(
+        value_or_secret(settings.jwt_secret, settings.jwt_secret_arn),
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        ttl_seconds=settings.access_token_ttl_seconds,
+    )
 
 
 def build_auth_service(settings: Settings) -> AuthService:
@@ -26,12 +36,7 @@ def build_auth_service(settings: Settings) -> AuthService:
             max_failures=settings.login_max_failures,
             window_seconds=settings.login_failure_window_seconds,
         ),
-        access_tokens=AccessTokens(
-            value_or_secret(settings.jwt_secret, settings.jwt_secret_arn),
-            issuer=settings.jwt_issuer,
-            audience=settings.jwt_audience,
-            ttl_seconds=settings.access_token_ttl_seconds,
-        ),
+        access_tokens=build_access_tokens(settings),
         passwords=PasswordHasher(settings.bcrypt_rounds),
     )
     service.ensure_indexes()

@@ -1,0 +1,300 @@
+"""Upload → classify → store → email, end to end over the local stack, as a client would."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import requests
+from PIL import Image
+
+from tests.conftest import RunningStack, unique_email
+
+SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "digits"
+BUCKET = "imagepredict-local-uploads-123456789012"
+PASSWORD = "correct horse battery"
+
+pytestmark = pytest.mark.slow
+
+
+class Client:
+    """A signed-in user of the public API."""
+
+    def __init__(self, stack: RunningStack) -> None:
+        self.stack = stack
+        self.email = unique_email("uploader")
+        response = requests.post(
+            stack.url("/auth/register"), json={"email": self.email, "name": "Uploader", "password": PASSWORD}
+        )
+        assert response.status_code == 201, response.text
+        self.headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    def start_upload(self, filename: str, content_type: str) -> requests.Response:
+        return requests.post(
+            self.stack.url("/uploads"),
+            json={"filename": filename, "content_type": content_type},
+            headers=self.headers,
+        )
+
+    def upload(self, data: bytes, filename: str = "digit.png", content_type: str = "image/png") -> str:
+        started = self.start_upload(filename, content_type)
+        assert started.status_code == 201, started.text
+        slot = started.json()
+        sent = requests.post(
+            slot["upload"]["url"],
+            data=slot["upload"]["fields"],
+            files={"file": (filename, data, content_type)},
+            timeout=30,
+        )
+        assert sent.status_code in (200, 201, 204), sent.text
+        return slot["prediction_id"]
+
+    def get(self, prediction_id: str) -> requests.Response:
+        return requests.get(self.stack.url(f"/predictions/{prediction_id}"), headers=self.headers)
+
+    def wait(self, prediction_id: str, timeout: float = 60) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            prediction = self.get(prediction_id).json()
+            if prediction["status"] not in ("pending", "processing"):
+                return prediction
+            time.sleep(0.3)
+        raise AssertionError(f"{prediction_id} still {prediction['status']} after {timeout}s\n{self.stack.log_text()}")
+
+
+def mail_to(stack: RunningStack, address: str) -> list[dict[str, Any]]:
+    response = requests.get(stack.url("/_local/mail"), headers={"Accept": "application/json"})
+    assert response.status_code == 200
+    return [message for message in response.json() if message["to"] == address]
+
+
+@pytest.fixture(scope="module")
+def client(stack: RunningStack) -> Client:
+    return Client(stack)
+
+
+@pytest.fixture(scope="module")
+def sqs(stack: RunningStack) -> Any:
+    return boto3.client(
+        "sqs",
+        endpoint_url=stack.aws_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def test_an_uploaded_digit_comes_back_as_its_digit_in_the_app_and_by_email(stack: RunningStack) -> None:
+    user = Client(stack)
+    started = user.start_upload("my seven.png", "image/png")
+    assert started.status_code == 201
+    slot = started.json()
+    assert slot["expires_in"] == 300
+    assert slot["max_bytes"] == 10 * 1024 * 1024
+    assert slot["upload"]["fields"]["key"].startswith("uploads/")
+    assert slot["upload"]["fields"]["key"].endswith(f"/{slot['prediction_id']}.png")
+    policy = json.loads(base64.b64decode(slot["upload"]["fields"]["policy"]))
+    conditions = policy["conditions"]
+    assert ["content-length-range", 1, 10 * 1024 * 1024] in conditions
+    assert {"Content-Type": "image/png"} in conditions
+    assert {"x-amz-server-side-encryption": "AES256"} in conditions
+    assert {"key": slot["upload"]["fields"]["key"]} in conditions
+    assert user.get(slot["prediction_id"]).json()["status"] == "pending"
+
+    sent = requests.post(
+        slot["upload"]["url"],
+        data=slot["upload"]["fields"],
+        files={"file": ("my seven.png", (SAMPLES / "digit-7.png").read_bytes(), "image/png")},
+    )
+    assert sent.status_code in (200, 204)
+    prediction = user.wait(slot["prediction_id"])
+
+    assert prediction["status"] == "done", prediction
+    assert prediction["filename"] == "my seven.png"
+    result = prediction["result"]
+    assert result["top"]["label"] == "7"
+    assert result["top"]["probability"] > 0.5
+    assert result["probabilities"][0]["label"] == "7"
+    assert len(result["probabilities"]) == 10
+    probabilities = [p["probability"] for p in result["probabilities"]]
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert result["model"]["name"] == "digits-demo"
+    assert len(result["model"]["sha256"]) == 64
+    assert result["inference_ms"] > 0
+    assert prediction["completed_at"] >= prediction["created_at"]
+    assert prediction["error"] is None
+    assert requests.get(prediction["image_url"]).content == (SAMPLES / "digit-7.png").read_bytes()
+
+    deadline = time.monotonic() + 10
+    while prediction["email"]["status"] != "sent" and time.monotonic() < deadline:
+        time.sleep(0.2)
+        prediction = user.get(slot["prediction_id"]).json()
+    assert prediction["email"]["status"] == "sent"
+    (message,) = mail_to(stack, user.email)
+    percent = f"{result['top']['probability'] * 100:.1f}%"
+    assert message["subject"] == f"Prediction for my seven.png: 7 ({percent})"
+    assert f"7: {percent}" in message["text"]
+    assert "not a medical diagnosis" in message["text"]
+    assert f"/#/predictions/{slot['prediction_id']}" in message["html"]
+    assert "<script" not in message["html"]
+    assert message["html"].count("%</td>") == 10
+
+
+def test_a_jpeg_and_a_file_whose_name_lies_are_classified_by_their_bytes(client: Client) -> None:
+    jpeg = client.upload((SAMPLES / "digit-3.jpg").read_bytes(), "three.jpg", "image/jpeg")
+    liar = client.upload((SAMPLES / "digit-5.png").read_bytes(), "five.jpg", "image/jpeg")  # PNG bytes
+    assert client.wait(jpeg)["result"]["top"]["label"] == "3"
+    done = client.wait(liar)
+    assert done["result"]["top"]["label"] == "5"
+    assert done["result"]["image"]["format"] == "PNG"
+
+
+def truncated_jpeg() -> bytes:
+    data = (SAMPLES / "digit-7.jpg").read_bytes()
+    return data[: len(data) // 2]
+
+
+def huge_png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("L", (8_000, 6_000)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type", "code"),
+    [
+        (b"just some text, not a picture\n" * 10, "image/png", "not_an_image"),
+        (truncated_jpeg(), "image/jpeg", "corrupt_image"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00bogus" * 20, "image/png", "corrupt_image"),
+        (huge_png(), "image/png", "too_many_pixels"),
+        (b"%PDF-1.4\n" + b"0" * 100, "image/tiff", "unsupported_format"),
+    ],
+    ids=["text", "truncated-jpeg", "bogus-png", "huge", "pdf"],
+)
+def test_unusable_files_end_rejected_with_their_reason(
+    client: Client, sqs: Any, data: bytes, content_type: str, code: str
+) -> None:
+    prediction = client.wait(client.upload(data, "bad", content_type))
+    assert prediction["status"] == "rejected"
+    assert prediction["error"]["code"] == code
+    assert prediction["error"]["message"]
+    assert prediction["result"] is None
+    assert prediction["email"]["status"] == "skipped"
+
+
+def test_other_users_see_nothing_and_malformed_ids_are_404(stack: RunningStack, client: Client) -> None:
+    mine = client.upload((SAMPLES / "digit-1.png").read_bytes())
+    client.wait(mine)
+    other = Client(stack)
+    for prediction_id in (mine, "not-an-id", "0" * 24, "%24ne"):
+        response = other.get(prediction_id)
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "not_found"
+    listed = requests.get(stack.url("/predictions"), headers=other.headers).json()
+    assert listed == {"items": [], "next_cursor": None}
+    assert requests.delete(stack.url(f"/predictions/{mine}"), headers=other.headers).status_code == 404
+    assert client.get(mine).status_code == 200
+    assert requests.get(stack.url(f"/predictions/{mine}")).status_code == 401
+
+
+def test_history_is_newest_first_and_paginated(stack: RunningStack) -> None:
+    user = Client(stack)
+    created = [user.start_upload(f"file-{i}.png", "image/png").json()["prediction_id"] for i in range(5)]
+    seen, cursor = [], None
+    while True:
+        query = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = requests.get(stack.url("/predictions"), params=query, headers=user.headers).json()
+        assert len(page["items"]) <= 2
+        seen += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == list(reversed(created))
+    for bad in ({"limit": "0"}, {"limit": "101"}, {"limit": "ten"}, {"cursor": "nonsense"}):
+        response = requests.get(stack.url("/predictions"), params=bad, headers=user.headers)
+        assert response.status_code == 400
+        assert response.json()["error"]["code"] in ("invalid_request", "invalid_cursor")
+
+
+def test_delete_removes_the_image_and_the_record(stack: RunningStack, client: Client) -> None:
+    prediction_id = client.upload((SAMPLES / "digit-2.png").read_bytes())
+    image_url = client.wait(prediction_id)["image_url"]
+    assert requests.get(image_url).status_code == 200
+    response = requests.delete(stack.url(f"/predictions/{prediction_id}"), headers=client.headers)
+    assert response.status_code == 204
+    assert client.get(prediction_id).status_code == 404
+    assert requests.get(image_url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"filename": "a.gif", "content_type": "image/gif"}, "unsupported_type"),
+        ({"filename": "a.png", "content_type": "text/html"}, "unsupported_type"),
+        ({"filename": "a.png"}, "unsupported_type"),
+        ({"filename": "", "content_type": "image/png"}, "invalid_filename"),
+        ({"filename": "a\u0000b.png", "content_type": "image/png"}, "invalid_filename"),
+        ({"filename": "x" * 300, "content_type": "image/png"}, "invalid_filename"),
+        ({"filename": {"$gt": ""}, "content_type": "image/png"}, "invalid_filename"),
+    ],
+)
+def test_bad_upload_requests_get_a_400_with_a_stable_code(client: Client, body: dict, code: str) -> None:
+    response = requests.post(client.stack.url("/uploads"), json=body, headers=client.headers)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == code
+
+
+def test_a_duplicate_event_gives_one_result_and_one_email(stack: RunningStack, sqs: Any) -> None:
+    user = Client(stack)
+    prediction_id = user.upload((SAMPLES / "digit-4.png").read_bytes())
+    first = user.wait(prediction_id)
+    queue = sqs.get_queue_url(QueueName="imagepredict-local-ClassifyQueue")["QueueUrl"]
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=stack.aws_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    owner_key = next(
+        item["Key"]
+        for item in s3.list_objects_v2(Bucket=BUCKET, Prefix="uploads/")["Contents"]
+        if item["Key"].endswith(f"/{prediction_id}.png")
+    )
+    etag = s3.head_object(Bucket=BUCKET, Key=owner_key)["ETag"].strip('"')
+    event = {
+        "Records": [
+            {
+                "eventName": "ObjectCreated:Post",
+                "eventTime": "2026-11-25T00:00:00.000Z",
+                "s3": {"bucket": {"name": BUCKET}, "object": {"key": owner_key, "eTag": etag, "size": 1}},
+            }
+        ]
+    }
+    for _ in range(2):
+        sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(event))
+    time.sleep(4)
+    again = user.get(prediction_id).json()
+    assert again["completed_at"] == first["completed_at"]
+    assert again["result"] == first["result"]
+    assert len(mail_to(stack, user.email)) == 1
+
+
+def test_a_poison_message_ends_in_the_dead_letter_queue(stack: RunningStack, sqs: Any) -> None:
+    queue = sqs.get_queue_url(QueueName="imagepredict-local-ClassifyQueue")["QueueUrl"]
+    dead = sqs.get_queue_url(QueueName="imagepredict-local-ClassifyDeadLetters")["QueueUrl"]
+    sqs.send_message(QueueUrl=queue, MessageBody="this is not an S3 event")
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline:
+        messages = sqs.receive_message(QueueUrl=dead, WaitTimeSeconds=1, AttributeNames=["All"]).get("Messages", [])
+        if messages:
+            break
+    assert [m["Body"] for m in messages] == ["this is not an S3 event"]
+    assert int(messages[0]["Attributes"]["ApproximateReceiveCount"]) >= 3
+    sqs.delete_message(QueueUrl=dead, ReceiptHandle=messages[0]["ReceiptHandle"])
