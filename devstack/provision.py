@@ -174,7 +174,10 @@ class Provisioner:
         try:
             arn = client.create_secret(Name=name, SecretString=value)["ARN"]
         except client.exceptions.ResourceExistsException:
-            arn = client.put_secret_value(SecretId=name, SecretString=value)["ARN"]
+            if "SecretString" in resolved:
+                arn = client.put_secret_value(SecretId=name, SecretString=value)["ARN"]
+            else:  # like a stack update: a generated value is kept (another stack on this moto may be using it)
+                arn = client.describe_secret(SecretId=name)["ARN"]
         self.refs[logical_id] = arn
         self.attributes[(logical_id, "Id")] = arn
 

@@ -147,7 +147,9 @@ def test_cors_origin_rules() -> None:
     assert Cors(None).allowed_origin("https://app.example") is None
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "events").glob("*.json")), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", sorted(p for p in (ROOT / "events").glob("*.json") if "sqs" not in p.name), ids=lambda p: p.name
+)
 def test_sample_events_have_the_gateways_shape_and_a_route(path: Path) -> None:
     sample = json.loads(path.read_text())
     fresh = build_event(request("GET", "/health"), route("GET /health"), {})
@@ -160,5 +162,5 @@ def test_sample_events_have_the_gateways_shape_and_a_route(path: Path) -> None:
 
 
 def test_there_is_a_sample_event_for_every_route() -> None:
-    keys = {json.loads(p.read_text())["routeKey"] for p in (ROOT / "events").glob("*.json")}
+    keys = {json.loads(p.read_text()).get("routeKey") for p in (ROOT / "events").glob("*.json")}
     assert {r.route_key for r in ROUTES} <= keys
