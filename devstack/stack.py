@@ -56,6 +56,7 @@ class StackConfig:
     ttl_sweep_seconds: float
     sqs_retry_seconds: int
     sender_email: str
+    stack_name: str
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> StackConfig:
@@ -75,6 +76,7 @@ class StackConfig:
             ttl_sweep_seconds=float(env.get("LOCAL_TTL_SWEEP_SECONDS") or 60),
             sqs_retry_seconds=int(env.get("LOCAL_SQS_RETRY_SECONDS") or 2),
             sender_email=env.get("LOCAL_SENDER_EMAIL") or "results@imagepredict.test",
+            stack_name=env.get("LOCAL_STACK_NAME") or "imagepredict-local",
         )
 
 
@@ -138,6 +140,7 @@ class Stack:
                     "AppUrl": self.api_url,
                 },
                 state_dir=self.config.data_dir / "aws",
+                stack_name=self.config.stack_name,
             )
             provisioner.run()
             functions = {spec.logical_id: self._deploy(spec, provisioner) for spec in self.template.functions()}

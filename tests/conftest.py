@@ -102,6 +102,7 @@ def short_token_stack(stack: RunningStack, tmp_path_factory: pytest.TempPathFact
         {
             "MONGODB_URI": stack.mongodb_uri,
             "LOCAL_AWS_ENDPOINT": stack.aws_endpoint,
+            "LOCAL_STACK_NAME": "imagepredict-short",  # its own resources on the shared moto, as a second stack
             "ACCESS_TOKEN_TTL_SECONDS": "1",
         },
     )

@@ -69,6 +69,7 @@ def test_unreachable_mongodb_gives_503_json_not_500(stack: RunningStack, tmp_pat
         {
             "MONGODB_URI": f"mongodb://127.0.0.1:{closed_port}/?directConnection=true",
             "LOCAL_AWS_ENDPOINT": stack.aws_endpoint,
+            "LOCAL_STACK_NAME": "imagepredict-nomongo",
             "LOCAL_ENV_FILE": str(env_file),
         },
         healthy=False,
