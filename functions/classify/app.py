@@ -22,7 +22,8 @@ from imagepredict.settings import get_settings
 from imagepredict.storage.mongo import get_database
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
-processor = BatchProcessor(event_type=EventType.SQS)
+# Every failed record is reported (never an invocation error), so SQS retries exactly those, even when all fail.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 def runner() -> ModelRunner:
@@ -49,6 +50,7 @@ def classify_service() -> ClassifyService:
 @tracer.capture_method
 def handle_record(record: SQSRecord) -> None:
     """One message: raising fails only this record, so SQS delivers it again (and after the last try, to the DLQ)."""
+    metrics.add_metric(name="ClassifyMessageReceived", unit=MetricUnit.Count, value=1)
     service = classify_service()
     last_try = int(record.attributes.approximate_receive_count or 1) >= get_settings().max_receive_count
     try:
