@@ -109,3 +109,53 @@ def test_local_stack_reads_the_same_routes() -> None:
     routes = {route.route_key: route.function for route in Template(TEMPLATE).http_routes()}
     assert routes["POST /auth/login"] == "AuthFunction"
     assert routes["GET /health"] == "HealthFunction"
+
+
+def test_the_api_serves_uploads_and_predictions(transformed) -> None:
+    (api,) = _of_type(transformed, "AWS::ApiGatewayV2::Api").values()
+    paths = api["Properties"]["Body"]["paths"]
+    assert set(paths["/uploads"]) == {"post"}
+    assert set(paths["/predictions"]) == {"get"}
+    assert set(paths["/predictions/{id}"]) == {"get", "delete"}
+
+
+def test_classify_reads_the_queue_with_partial_batch_failures(transformed) -> None:
+    (mapping,) = _of_type(transformed, "AWS::Lambda::EventSourceMapping").values()
+    properties = mapping["Properties"]
+    assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert properties["EventSourceArn"] == {"Fn::GetAtt": ["ClassifyQueue", "Arn"]}
+    assert properties["FunctionName"] == {"Ref": "ClassifyFunction"}
+
+
+def test_the_queue_outlives_six_function_timeouts_and_redrives_after_three_receives(transformed) -> None:
+    resources = transformed["Resources"]
+    queue = resources["ClassifyQueue"]["Properties"]
+    timeout = resources["ClassifyFunction"]["Properties"]["Timeout"]
+    assert queue["VisibilityTimeout"] >= 6 * timeout
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == 3
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["ClassifyDeadLetters", "Arn"]}
+    alarm = resources["ClassifyDeadLetterAlarm"]["Properties"]
+    assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["ClassifyDeadLetters", "QueueName"]}}]
+    env = resources["ClassifyFunction"]["Properties"]["Environment"]["Variables"]
+    assert env["MAX_RECEIVE_COUNT"] == str(queue["RedrivePolicy"]["maxReceiveCount"])
+
+
+def test_the_bucket_is_private_encrypted_expiring_and_notifies_the_queue(transformed) -> None:
+    bucket = transformed["Resources"]["UploadsBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    prefixes = {rule["Prefix"] for rule in bucket["LifecycleConfiguration"]["Rules"]}
+    assert prefixes == {"uploads/", "inbox/"}
+    notified = {
+        configuration["Filter"]["S3Key"]["Rules"][0]["Value"]
+        for configuration in bucket["NotificationConfiguration"]["QueueConfigurations"]
+    }
+    assert notified == {"uploads/", "inbox/"}
+    assert "POST" in bucket["CorsConfiguration"]["CorsRules"][0]["AllowedMethods"]
+
+
+def test_only_classify_carries_the_ml_layer(transformed) -> None:
+    for name, function in _of_type(transformed, "AWS::Lambda::Function").items():
+        layers = [layer["Ref"] for layer in function["Properties"]["Layers"]]  # SAM suffixes layer ids with a hash
+        assert any(layer.startswith("CoreLayer") for layer in layers), name
+        assert any(layer.startswith("MlLayer") for layer in layers) == (name == "ClassifyFunction"), name
