@@ -257,3 +257,15 @@ def test_an_upload_whose_prediction_was_deleted_is_removed_not_classified(harnes
     assert harness.invoke(harness.record(key, etag)) == set()
     assert harness.s3.list_objects_v2(Bucket=harness.bucket, Prefix=key).get("KeyCount") == 0
     assert harness.store.by_source(harness.bucket, key) is None
+
+
+def test_an_object_over_the_size_limit_is_rejected_before_it_is_downloaded(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAX_UPLOAD_BYTES", "4096")  # S3's policy would have refused it; the function checks anyway
+    get_settings.cache_clear()
+    prediction_id, key, etag = harness.pending(unique_email())  # digit-7.png is about 9 kB
+    assert harness.invoke(harness.record(key, etag)) == set()
+    rejected = harness.prediction(prediction_id)
+    assert (rejected.status, rejected.error["code"]) == ("rejected", "too_large")
+    assert "download_ms" not in rejected.timings

@@ -5,11 +5,14 @@ from __future__ import annotations
 import base64
 import io
 import json
+import struct
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
 import boto3
+import numpy as np
 import pytest
 import requests
 from PIL import Image
@@ -186,6 +189,79 @@ def test_unusable_files_end_rejected_with_their_reason(
     assert prediction["error"]["message"]
     assert prediction["result"] is None
     assert prediction["email"]["status"] == "skipped"
+
+
+def seven() -> Image.Image:
+    with Image.open(SAMPLES / "digit-7.png") as image:
+        return image.convert("RGB")
+
+
+def encoded(image: Image.Image, fmt: str, **options: object) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def sixteen_bit_png() -> bytes:
+    grey = np.asarray(seven().convert("L"), dtype=np.uint16) * 257
+    return encoded(Image.fromarray(grey), "PNG")
+
+
+def cmyk_jpeg() -> bytes:
+    return encoded(seven().convert("CMYK"), "JPEG", quality=95)
+
+
+def animated_gif() -> bytes:
+    frames = [seven(), Image.new("RGB", (224, 224), "white"), Image.new("RGB", (224, 224), "gray")]
+    return encoded(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100)
+
+
+def rotated_jpeg() -> bytes:
+    """Stored turned 90° anticlockwise, with EXIF orientation 6 saying how to turn it upright."""
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    return encoded(seven().rotate(90, expand=True), "JPEG", quality=95, exif=exif.tobytes())
+
+
+def rgba_webp() -> bytes:
+    return encoded(seven().convert("RGBA"), "WEBP", lossless=True)
+
+
+@pytest.mark.parametrize(
+    ("make", "content_type", "image_format"),
+    [
+        (sixteen_bit_png, "image/png", "PNG"),
+        (cmyk_jpeg, "image/jpeg", "JPEG"),
+        (animated_gif, "image/png", "GIF"),
+        (rotated_jpeg, "image/jpeg", "JPEG"),
+        (rgba_webp, "image/webp", "WEBP"),
+    ],
+    ids=["16-bit-png", "cmyk-jpeg", "animated-gif-named-png", "exif-rotated-jpeg", "rgba-webp"],
+)
+def test_awkward_but_valid_images_are_classified_correctly(
+    client: Client, make: Any, content_type: str, image_format: str
+) -> None:
+    prediction = client.wait(client.upload(make(), "seven", content_type))
+    assert prediction["status"] == "done", prediction
+    assert prediction["result"]["top"]["label"] == "7"
+    assert prediction["result"]["image"]["format"] == image_format
+
+
+def png_bomb() -> bytes:
+    header = struct.pack(">IIBBBBB", 50_000, 50_000, 8, 0, 0, 0, 0)
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+    rows = zlib.compress(b"\x00" * 50_001 * 4)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+
+
+def test_a_decompression_bomb_and_an_empty_file_are_rejected(client: Client) -> None:
+    bomb = client.wait(client.upload(png_bomb(), "bomb.png", "image/png"))
+    assert (bomb["status"], bomb["error"]["code"]) == ("rejected", "too_many_pixels")
+    empty = client.wait(client.upload(b"", "empty.png", "image/png"))  # S3 would refuse it; moto does not
+    assert (empty["status"], empty["error"]["code"]) == ("rejected", "not_an_image")
 
 
 def test_other_users_see_nothing_and_malformed_ids_are_404(stack: RunningStack, client: Client) -> None:
