@@ -61,11 +61,11 @@ def handle_record(record: SQSRecord) -> None:
     for item in items:
         try:
             outcome = service.handle(item)
-        except Exception as error:
+        except Exception:
             logger.exception("Classification failed", extra={"key": item.key, "last_try": last_try})
             metrics.add_metric(name="ClassifyFailed", unit=MetricUnit.Count, value=1)
             if last_try:
-                mark_failed_quietly(service, item, error)
+                mark_failed_quietly(service, item)
             raise
         metrics.add_metric(name=f"Classify{outcome.status.capitalize()}", unit=MetricUnit.Count, value=1)
         logger.info(
@@ -79,9 +79,13 @@ def handle_record(record: SQSRecord) -> None:
         )
 
 
-def mark_failed_quietly(service: ClassifyService, item: Any, error: Exception) -> None:
+FAILED_MESSAGE = "The image could not be classified after several attempts; it has been set aside for investigation"
+
+
+def mark_failed_quietly(service: ClassifyService, item: Any) -> None:
+    """The user sees a plain reason; the details (which may name internals) stay in the logs."""
     try:
-        service.mark_failed(item, "classification_failed", f"{type(error).__name__}: {error}"[:300])
+        service.mark_failed(item, "classification_failed", FAILED_MESSAGE)
     except Exception:  # the store itself may be what is down; the message still goes to the DLQ
         logger.exception("Could not mark the prediction failed", extra={"key": item.key})
 

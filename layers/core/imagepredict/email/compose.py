@@ -21,6 +21,11 @@ def percent(probability: float) -> str:
     return f"{probability * 100:.1f}%"
 
 
+def printable(text: str) -> str:
+    """Header-safe: object keys may hold control characters, and a line break in a header is an injection."""
+    return "".join(character if character.isprintable() else " " for character in text)
+
+
 def compose_result_email(
     *, sender: str, recipient: str, filename: str, result: dict[str, Any], link: str | None
 ) -> EmailMessage:
@@ -28,7 +33,9 @@ def compose_result_email(
     message = EmailMessage()
     message["From"] = sender
     message["To"] = recipient
-    message["Subject"] = f"Prediction for {filename}: {top['label']} ({percent(top['probability'])})"
+    message["Subject"] = (
+        f"Prediction for {printable(filename)}: {printable(top['label'])} ({percent(top['probability'])})"
+    )
     message["Date"] = format_datetime(utc_now())
     message["Message-ID"] = make_msgid(domain="imagepredict")
     message.set_content(_text(filename, result, link))
