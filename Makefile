@@ -11,7 +11,8 @@ PY312_DIR := $(firstword $(wildcard /root/.pyenv/versions/3.12*/bin) $(dir $(she
 SAM_ENV := PATH="$(PY312_DIR):$$PATH" AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} \
 	AWS_EC2_METADATA_DISABLED=true SAM_CLI_TELEMETRY=0
 
-.PHONY: run test unit integration lint format build validate deploy clean convert-deps demo-model
+.PHONY: run test unit integration browser chromium lint format build validate deploy clean convert-deps demo-model
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(VENV)/.installed: requirements-dev.txt requirements-convert.txt layers/core/requirements.txt \
 		layers/ml/requirements.txt constraints.txt
@@ -33,8 +34,16 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 run: $(VENV)/.installed  ## the whole system on 127.0.0.1 (API on :3000)
 	$(PY) -m devstack
 
-test: lint $(TFLITE_VENV)/.installed  ## lint, then unit and integration tests against real local servers
-	REQUIRE_TFLITE_VENV=1 $(PY) -m pytest
+test: lint $(TFLITE_VENV)/.installed chromium  ## lint, then unit, integration and browser tests against real local servers
+	REQUIRE_TFLITE_VENV=1 REQUIRE_BROWSER=1 $(PY) -m pytest
+
+# Debian's Chromium for the browser tests: Playwright's own browser download is not reachable from here.
+chromium:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+browser: $(VENV)/.installed chromium  ## only the browser tests (screenshots in tests/browser/artifacts/)
+	REQUIRE_BROWSER=1 $(PY) -m pytest tests/browser
 
 unit: $(VENV)/.installed
 	$(PY) -m pytest tests/unit

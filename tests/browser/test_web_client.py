@@ -1,0 +1,216 @@
+"""The web client in a real browser (Debian's Chromium, driven by Playwright) against the real local stack."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.conftest import RunningStack
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "tests" / "fixtures" / "digits"
+ARTIFACTS = ROOT / "tests" / "browser" / "artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# The flags this machine needs: no sandbox as root, and no background connections to a network that is closed.
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORD = "correct horse battery"
+EXPECTED_HTTP_ERROR = re.compile(r"Failed to load resource: the server responded with a status of 4\d\d")
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail("Chromium is missing: `make test` installs Debian's chromium package")
+        pytest.skip("Chromium is not installed (`make test` installs it)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser, stack: RunningStack) -> Iterator[Page]:
+    context = browser.new_context(base_url=stack.api_url, viewport={"width": 1100, "height": 900})
+    opened = context.new_page()
+    problems: list[str] = []
+
+    def record(message: object) -> None:
+        # Chromium logs every 4xx answer (a wrong password's 401) as a network line; those are expected API answers.
+        if message.type == "error" and not EXPECTED_HTTP_ERROR.match(message.text):  # type: ignore[attr-defined]
+            problems.append(message.text)  # type: ignore[attr-defined]
+
+    opened.on("console", record)
+    opened.on("pageerror", lambda error: problems.append(str(error)))
+    yield opened
+    context.close()
+    assert problems == [], f"console errors: {problems}"
+
+
+def shoot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def register(page: Page, name: str = "Grace Hopper") -> str:
+    email = f"grace-{uuid.uuid4().hex[:8]}@example.com"
+    page.goto("/#/register")
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password (at least 10 characters)").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page).to_have_url(re.compile(r"#/upload$"))
+    expect(page.locator("#user-name")).to_have_text(name)
+    return email
+
+
+def upload(page: Page, path: Path) -> None:
+    page.goto("/#/upload")
+    page.get_by_label("Image file").set_input_files(str(path))
+    expect(page.get_by_role("img", name=f"Preview of {path.name}")).to_be_visible()
+    page.get_by_role("button", name="Upload and classify").click()
+
+
+def test_register_upload_see_the_digit_history_delete_log_out(page: Page) -> None:
+    register(page)
+    shoot(page, "upload")
+    upload(page, SAMPLES / "digit-7.png")
+    expect(page).to_have_url(re.compile(r"#/predictions/[0-9a-f]{24}$"))
+    top = page.get_by_test_id("top")
+    expect(top).to_contain_text("7", timeout=30_000)
+    expect(top).to_contain_text(re.compile(r"\d{1,3}\.\d%"))
+    bars = page.get_by_role("list", name="Probability of every class").get_by_role("listitem")
+    expect(bars).to_have_count(10)
+    expect(bars.first).to_contain_text("7")
+    expect(page.get_by_text("not a medical diagnosis").first).to_be_visible()
+    expect(page.get_by_text("Email: sent")).to_be_visible(timeout=15_000)
+    shoot(page, "result")
+
+    page.get_by_role("link", name="History").first.click()
+    rows = page.get_by_role("list", name="Your predictions").get_by_role("listitem")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("digit-7.png")
+    expect(rows.first).to_contain_text("7 ·")
+    expect(page.get_by_role("button", name="Load more")).to_be_hidden()  # one page only
+    shoot(page, "history")
+    page.once("dialog", lambda dialog: dialog.accept())
+    rows.first.get_by_role("button", name="Delete digit-7.png").click()
+    expect(rows).to_have_count(0)
+    expect(page.get_by_text("No predictions yet.")).to_be_visible()
+    page.reload()
+    expect(page.get_by_text("No predictions yet.")).to_be_visible()  # gone on the server too, not just the page
+
+    page.get_by_role("button", name="Log out").click()
+    expect(page).to_have_url(re.compile(r"#/login$"))
+    for protected in ("/#/upload", "/#/predictions", "/#/predictions/0123456789abcdef01234567"):
+        page.goto(protected)
+        expect(page).to_have_url(re.compile(r"#/login\?next="))
+        expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+
+
+def test_a_failed_login_shows_the_servers_message(page: Page) -> None:
+    page.goto("/#/login")
+    shoot(page, "login")
+    page.get_by_label("Email").fill("nobody@example.com")
+    page.get_by_label("Password").fill("wrong password!")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_have_text("The email or password is incorrect")
+    expect(page).to_have_url(re.compile(r"#/login$"))
+
+
+def test_registration_shows_field_errors_inline(page: Page) -> None:
+    page.goto("/#/register")
+    page.get_by_label("Name").fill("Ada")
+    page.get_by_label("Email").fill("not-an-email")
+    page.get_by_label("Password (at least 10 characters)").fill("short")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.locator("#password-error")).to_be_visible()
+    expect(page.locator("#password")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#email-error")).to_be_visible()
+
+
+def test_a_non_image_or_oversized_file_is_refused_before_upload(page: Page) -> None:
+    register(page)
+    picker = page.get_by_label("Image file")
+    picker.set_input_files({"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hello"})
+    expect(page.get_by_role("alert")).to_contain_text("Choose a JPEG, PNG, WebP, BMP or TIFF image")
+    expect(page.get_by_role("button", name="Upload and classify")).to_be_disabled()
+    big = {"name": "huge.png", "mimeType": "image/png", "buffer": b"\0" * (10 * 1024 * 1024 + 1)}
+    picker.set_input_files(big)
+    expect(page.get_by_role("alert")).to_contain_text("the limit is 10 MB")
+    expect(page.get_by_role("button", name="Upload and classify")).to_be_disabled()
+
+
+def test_a_file_the_server_rejects_shows_the_reason_in_words(page: Page) -> None:
+    register(page)
+    disguised = {"name": "scan.png", "mimeType": "image/png", "buffer": b"this is text pretending to be a PNG"}
+    page.get_by_label("Image file").set_input_files(disguised)
+    page.get_by_role("button", name="Upload and classify").click()
+    expect(page.get_by_role("alert")).to_have_text("This file is not an image.", timeout=30_000)
+
+
+def test_an_emailed_link_leads_through_login_to_the_prediction(page: Page) -> None:
+    email = register(page)
+    upload(page, SAMPLES / "digit-3.png")
+    expect(page.get_by_test_id("top")).to_contain_text("3", timeout=30_000)
+    link = page.url
+    page.get_by_role("button", name="Log out").click()
+    expect(page).to_have_url(re.compile(r"#/login$"))
+    page.goto(link)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(link)
+    expect(page.get_by_test_id("top")).to_contain_text("3")
+
+
+def test_the_drop_zone_works_from_the_keyboard_and_the_phone_layout_fits(browser: Browser, stack: RunningStack) -> None:
+    context = browser.new_context(base_url=stack.api_url, viewport={"width": 375, "height": 740}, is_mobile=True)
+    phone = context.new_page()
+    register(phone)
+    drop = phone.get_by_role("button", name="Drop an image here, or choose a file")
+    drop.focus()
+    with phone.expect_file_chooser() as chooser:
+        phone.keyboard.press("Enter")
+    chooser.value.set_files(str(SAMPLES / "digit-2.png"))
+    expect(phone.get_by_role("button", name="Upload and classify")).to_be_enabled()
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    shoot(phone, "phone-upload")
+    phone.get_by_role("button", name="Upload and classify").click()
+    expect(phone.get_by_test_id("top")).to_contain_text("2", timeout=30_000)
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    shoot(phone, "phone-result")
+    context.close()
+
+
+def test_every_control_has_a_label(page: Page) -> None:
+    register(page)
+    for view in ("/#/upload", "/#/predictions"):
+        page.goto(view)
+        page.wait_for_load_state("networkidle")
+        unlabelled = page.evaluate(
+            """() => [...document.querySelectorAll('input, button, select, textarea')]
+                 .filter(el => !el.closest('[hidden]'))
+                 .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                               && !el.textContent.trim())
+                 .map(el => el.outerHTML)"""
+        )
+        assert unlabelled == [], view
