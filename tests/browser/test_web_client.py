@@ -214,3 +214,21 @@ def test_every_control_has_a_label(page: Page) -> None:
                  .map(el => el.outerHTML)"""
         )
         assert unlabelled == [], view
+
+
+def test_an_expired_access_token_is_refreshed_without_the_user_noticing(
+    browser: Browser, short_token_stack: RunningStack
+) -> None:
+    context = browser.new_context(base_url=short_token_stack.api_url)  # access tokens live one second there
+    page = context.new_page()
+    register(page)
+    page.wait_for_timeout(2_500)
+    with page.expect_response(lambda response: response.url.endswith("/auth/refresh")) as refreshed:
+        page.get_by_role("link", name="History").first.click()
+    assert refreshed.value.status == 200
+    expect(page.get_by_text("No predictions yet.")).to_be_visible()
+    expect(page.locator("#user-name")).to_have_text("Grace Hopper")
+    page.reload()  # the refresh token in this tab's sessionStorage keeps the session across a reload
+    expect(page).to_have_url(re.compile(r"#/predictions$"))
+    expect(page.get_by_role("heading", name="History")).to_be_visible()
+    context.close()
