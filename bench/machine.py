@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import subprocess
@@ -10,8 +11,18 @@ from pathlib import Path
 from typing import Any
 
 FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "amx_tile")
-PACKAGES = ("ai-edge-litert", "tensorflow-cpu", "keras", "onnxruntime", "numpy", "pillow", "pymongo", "bcrypt",
-            "aws-lambda-powertools", "boto3")
+PACKAGES = (
+    "ai-edge-litert",
+    "tensorflow-cpu",
+    "keras",
+    "onnxruntime",
+    "numpy",
+    "pillow",
+    "pymongo",
+    "bcrypt",
+    "aws-lambda-powertools",
+    "boto3",
+)
 
 
 def cpu() -> dict[str, Any]:
@@ -30,16 +41,15 @@ def cpu() -> dict[str, Any]:
 def versions() -> dict[str, str]:
     found = {"python": platform.python_version()}
     for package in PACKAGES:
-        try:
+        with contextlib.suppress(PackageNotFoundError):
             found[package] = version(package)
-        except PackageNotFoundError:
-            pass
     return found
 
 
 def git_commit() -> str:
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                              check=True).stdout.strip()
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"

@@ -126,3 +126,19 @@ def test_the_format_comes_from_the_bytes() -> None:
     assert sniff_format(encode(Image.new("RGB", (4, 4)), "BMP")[:32]) == "BMP"
     assert sniff_format(encode(Image.new("RGB", (4, 4)), "TIFF")[:32]) == "TIFF"
     assert sniff_format(b"RIFF\x00\x00\x00\x00WAVEfmt ") is None
+
+
+def test_a_large_jpeg_is_decoded_at_a_reduced_scale_that_still_covers_the_model_input() -> None:
+    photo = encode(Image.new("RGB", (4_000, 3_000), (200, 30, 30)), "JPEG", quality=90)
+    full = decode_image(photo, max_pixels=MAX_PIXELS)
+    reduced = decode_image(photo, max_pixels=MAX_PIXELS, target=(224, 224))
+    assert full.image.size == (4_000, 3_000)
+    assert reduced.image.size == (500, 375)  # 1/8 DCT scale: the smallest that is still >= 224 on both sides
+    assert (reduced.width, reduced.height) == (4_000, 3_000)  # the result still reports the original size
+
+
+def test_the_reported_size_is_the_upright_one() -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    decoded = decode_image(encode(Image.new("RGB", (40, 20)), "JPEG", exif=exif.tobytes()), max_pixels=MAX_PIXELS)
+    assert (decoded.width, decoded.height) == (20, 40)

@@ -64,8 +64,12 @@ def sniff_format(head: bytes) -> str | None:
     return None
 
 
-def decode_image(data: bytes, *, max_pixels: int) -> DecodedImage:
-    """Decode untrusted bytes into an upright RGB image, or raise ImageRejected with the reason."""
+def decode_image(data: bytes, *, max_pixels: int, target: tuple[int, int] | None = None) -> DecodedImage:
+    """Decode untrusted bytes into an upright RGB image, or raise ImageRejected with the reason.
+
+    With `target` (the model's input height and width), a large JPEG is decoded at a reduced DCT scale that is
+    still at least that size: the model never sees more pixels than that, and a 12 MP photo decodes ~10x faster.
+    """
     if not data:
         raise ImageRejected("not_an_image", "The file is empty")
     detected = sniff_format(data[:32])
@@ -87,8 +91,11 @@ def decode_image(data: bytes, *, max_pixels: int) -> DecodedImage:
                 )
             frames = getattr(image, "n_frames", 1)
             image.seek(0)
+            if target and detected == "JPEG":
+                side = max(target)  # either orientation still covers the target after EXIF rotation
+                image.draft(image.mode, (side, side))
             image.load()
-            upright = ImageOps.exif_transpose(image) or image
+            upright, (width, height) = apply_orientation(image, width, height)
             rgb = to_rgb(upright)
     except ImageRejected:
         raise
@@ -96,7 +103,16 @@ def decode_image(data: bytes, *, max_pixels: int) -> DecodedImage:
         raise ImageRejected("too_many_pixels", f"The image has more than {max_pixels:,} pixels") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError) as error:
         raise ImageRejected("corrupt_image", f"The {detected} file is damaged or truncated ({error})") from None
-    return DecodedImage(rgb, detected, rgb.width, rgb.height, frames)
+    return DecodedImage(rgb, detected, width, height, frames)
+
+
+def apply_orientation(image: Image.Image, width: int, height: int) -> tuple[Image.Image, tuple[int, int]]:
+    """The image turned upright as its EXIF says, and its original size as seen upright; no copy when upright."""
+    orientation = image.getexif().get(0x0112, 1)
+    if orientation in (1, None):
+        return image, (width, height)
+    upright = ImageOps.exif_transpose(image) or image
+    return upright, ((height, width) if orientation in (5, 6, 7, 8) else (width, height))
 
 
 def to_rgb(image: Image.Image) -> Image.Image:

@@ -26,7 +26,9 @@ def to_model_input(image: Image.Image, spec: Preprocessing, height: int, width: 
     if image.mode != mode:
         image = image.convert(mode)
     if image.size != (width, height):
-        image = image.resize((width, height), RESAMPLING[spec.resize])
+        # reducing_gap=3: a cheap integer reduction first when the ratio is large, indistinguishable from a fair
+        # resample at this gap (Pillow's documentation), and much faster for big photos.
+        image = image.resize((width, height), RESAMPLING[spec.resize], reducing_gap=3.0)
     pixels = np.asarray(image, dtype=np.float32).reshape(height, width, channels)
     if channels == 3 and spec.channel_order == "BGR":
         pixels = pixels[:, :, ::-1]

@@ -1,0 +1,195 @@
+"""Measurements that must run in a fresh process of their own: `python -m bench.workers KIND JSON` prints JSON.
+
+Kept free of TensorFlow imports except in the workers that measure TensorFlow, and runnable by the tflite-runtime
+venv (which has numpy < 2, Pillow and tflite-runtime only, plus layers/core on PYTHONPATH).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _timed(function: Any) -> float:
+    started = time.perf_counter()
+    function()
+    return (time.perf_counter() - started) * 1000
+
+
+def _runner(directory: str, threads: int, runtime: str) -> Any:
+    from imagepredict.model import find_runtime, read_model_dir
+    from imagepredict.model.runner import ModelRunner
+
+    content, metadata = read_model_dir(Path(directory))
+    return ModelRunner(content, metadata, num_threads=threads, runtime=find_runtime(runtime))
+
+
+def _bare(runner: Any, batch: Any) -> Any:
+    """Only the interpreter: set the input, invoke, read the output (what the runtime itself costs)."""
+    values = batch.astype(runner.input.dtype, copy=False)
+    interpreter = runner._interpreter
+
+    def call() -> None:
+        interpreter.set_tensor(runner.input.index, values)
+        interpreter.invoke()
+        interpreter.get_tensor(runner.output.index)
+
+    return call
+
+
+def interpreters(args: dict[str, Any]) -> dict[str, Any]:
+    """Bare invoke of every variant at each thread count; for float32 also our full path, interleaved with it."""
+    import numpy as np
+
+    jpeg = Path(args["jpeg"]).read_bytes()
+    results: dict[str, Any] = {}
+    for threads in args["threads"]:
+        for mode, directory in args["variants"].items():
+            key = f"{mode}/{threads}"
+            try:
+                runner = _runner(directory, threads, args["runtime"])
+            except Exception as error:  # e.g. tflite-runtime and a dynamic-range model
+                results[key] = {"error": str(error).split(". ")[0]}
+                continue
+            batch = np.random.default_rng(0).random(runner.input.shape, dtype=np.float32)
+            if runner.input.quantized:
+                from imagepredict.model.runner import quantize
+
+                batch = quantize(batch, runner.input)
+            bare = _bare(runner, batch)
+
+            def full(runner: Any = runner) -> None:
+                classify_once(runner, jpeg)
+
+            for _ in range(args["warmup"]):
+                bare()
+                if mode == "none":
+                    full()
+            bare_ms, full_ms = [], []
+            for _ in range(args["iterations"]):
+                bare_ms.append(_timed(bare))
+                if mode == "none" and args.get("full_path", True):
+                    full_ms.append(_timed(full))
+            results[key] = {"bare_ms": bare_ms, **({"full_ms": full_ms} if full_ms else {})}
+    return results
+
+
+def keras(args: dict[str, Any]) -> dict[str, Any]:
+    """The original app's approach: Keras model.predict on one image at a time, and predict_on_batch."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import numpy as np
+    import tensorflow as tf
+
+    model = tf.keras.models.load_model(args["keras_path"], compile=False)
+    batch = np.random.default_rng(0).random((1, 224, 224, 3), dtype=np.float32)
+    for _ in range(args["warmup"]):
+        model.predict(batch, verbose=0)
+        model.predict_on_batch(batch)
+    predict_ms, on_batch_ms = [], []
+    for _ in range(args["iterations"]):
+        predict_ms.append(_timed(lambda: model.predict(batch, verbose=0)))
+        on_batch_ms.append(_timed(lambda: model.predict_on_batch(batch)))
+    return {"predict_ms": predict_ms, "predict_on_batch_ms": on_batch_ms, "tf_threads": "TensorFlow's default"}
+
+
+def onnx(args: dict[str, Any]) -> dict[str, Any]:
+    import numpy as np
+    import onnxruntime
+
+    batch = np.random.default_rng(0).random((1, 224, 224, 3), dtype=np.float32)
+    results = {}
+    for threads in args["threads"]:
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        session = onnxruntime.InferenceSession(args["onnx_path"], options, providers=["CPUExecutionProvider"])
+        name = session.get_inputs()[0].name
+
+        def call(session: Any = session, name: str = name) -> None:
+            session.run(None, {name: batch})
+
+        for _ in range(args["warmup"]):
+            call()
+        results[f"none/{threads}"] = {"bare_ms": [_timed(call) for _ in range(args["iterations"])]}
+    return results
+
+
+def classify_once(runner: Any, jpeg: bytes) -> str:
+    """What ClassifyService does with the downloaded bytes: decode, preprocess, infer."""
+    from imagepredict.imaging import decode_image
+
+    decoded = decode_image(jpeg, max_pixels=40_000_000, target=runner.input_size)
+    return runner.predict(runner.prepare(decoded.image)).top.label
+
+
+def cold_ours(args: dict[str, Any]) -> dict[str, Any]:
+    """A classify container's cold start: import the handler, settings, clients, model load, first prediction."""
+    started = time.perf_counter()
+    marks: dict[str, float] = {}
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("classify_app", ROOT / "functions" / "classify" / "app.py")
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    marks["import_ms"] = (time.perf_counter() - started) * 1000
+    from imagepredict.aws import s3_client, ses_client
+    from imagepredict.model import load_runner
+    from imagepredict.settings import get_settings
+    from imagepredict.storage.mongo import get_database
+
+    settings = get_settings()
+    marks["settings_ms"] = (time.perf_counter() - started) * 1000
+    get_database(settings)  # MongoClient: connects lazily, as in the function
+    s3_client()
+    ses_client()
+    marks["clients_ms"] = (time.perf_counter() - started) * 1000
+    runner = load_runner(bundled_dir=Path(args["model_dir"]), num_threads=args["threads"])
+    marks["model_loaded_ms"] = (time.perf_counter() - started) * 1000
+    jpeg = Path(args["jpeg"]).read_bytes()
+    top = classify_once(runner, jpeg)
+    marks["first_prediction_ms"] = (time.perf_counter() - started) * 1000
+    for _ in range(args.get("load_images", 0)):
+        classify_once(runner, jpeg)
+    marks["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    marks["top"] = top
+    return marks
+
+
+def cold_original(args: dict[str, Any]) -> dict[str, Any]:
+    """The original app's cold start: import TensorFlow, load_model, preprocess as it did, first predict."""
+    started = time.perf_counter()
+    marks: dict[str, float] = {}
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import numpy as np
+    import tensorflow as tf
+    from PIL import Image
+
+    marks["import_ms"] = (time.perf_counter() - started) * 1000
+    model = tf.keras.models.load_model(args["keras_path"], compile=False)
+    marks["model_loaded_ms"] = (time.perf_counter() - started) * 1000
+    image = Image.open(args["jpeg"]).convert("RGB").resize((224, 224))
+    batch = np.expand_dims(np.array(image) / 255.0, axis=0)
+    model.predict(batch, verbose=0)
+    marks["first_prediction_ms"] = (time.perf_counter() - started) * 1000
+    marks["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return marks
+
+
+KINDS = {
+    "interpreters": interpreters,
+    "keras": keras,
+    "onnx": onnx,
+    "cold-ours": cold_ours,
+    "cold-original": cold_original,
+}
+
+if __name__ == "__main__":
+    result = KINDS[sys.argv[1]](json.loads(sys.argv[2]))
+    sys.stdout.write("\nBENCH-RESULT " + json.dumps(result) + "\n")
