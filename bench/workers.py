@@ -66,7 +66,7 @@ def interpreters(args: dict[str, Any]) -> dict[str, Any]:
             bare = _bare(runner, batch)
 
             def full(runner: Any = runner) -> None:
-                classify_once(runner, jpeg)
+                classify_once(runner, jpeg, args.get("draft", True))
 
             for _ in range(args["warmup"]):
                 bare()
@@ -121,11 +121,11 @@ def onnx(args: dict[str, Any]) -> dict[str, Any]:
     return results
 
 
-def classify_once(runner: Any, jpeg: bytes) -> str:
+def classify_once(runner: Any, jpeg: bytes, draft: bool = True) -> str:
     """What ClassifyService does with the downloaded bytes: decode, preprocess, infer."""
     from imagepredict.imaging import decode_image
 
-    decoded = decode_image(jpeg, max_pixels=40_000_000, target=runner.input_size)
+    decoded = decode_image(jpeg, max_pixels=40_000_000, target=runner.input_size if draft else None)
     return runner.predict(runner.prepare(decoded.image)).top.label
 
 
