@@ -11,7 +11,8 @@ PY312_DIR := $(firstword $(wildcard /root/.pyenv/versions/3.12*/bin) $(dir $(she
 SAM_ENV := PATH="$(PY312_DIR):$$PATH" AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} \
 	AWS_EC2_METADATA_DISABLED=true SAM_CLI_TELEMETRY=0
 
-.PHONY: run test unit integration browser chromium lint format build validate deploy clean convert-deps demo-model
+.PHONY: run test unit integration browser chromium lint format build validate deploy clean convert-deps demo-model \
+	bench
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(VENV)/.installed: requirements-dev.txt requirements-convert.txt layers/core/requirements.txt \
@@ -63,6 +64,10 @@ convert-deps: $(VENV)/.installed  ## TensorFlow & co. for convert_model.py (in .
 
 demo-model: $(VENV)/.installed  ## retrain the digits demo model, convert it, refresh the sample images
 	$(PY) -m training.train_digits
+
+# Benchmarks (TensorFlow allowed here, never in a function): docs/benchmarks.md + .json. QUICK=1 for a smoke run.
+bench: $(VENV)/.installed $(TFLITE_VENV)/.installed build  ## measure cold start, latency, pipeline, auth, size
+	$(PY) -m bench $(if $(QUICK),--quick,)
 
 validate: $(SAM_VENV)/.installed  ## sam validate --lint (offline)
 	$(SAM_ENV) $(SAM) validate --lint

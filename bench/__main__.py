@@ -124,7 +124,9 @@ def latencies(standin: models.StandIn, photo: Path, big: Path, *, repeats: int, 
     litert, keras, onnx, tflite, big_runs, big_before = [], [], [], [], [], []
     for attempt in range(repeats):
         log(f"warm latency, round {attempt + 1}/{repeats}")
-        litert.append(worker("interpreters", {**common, "variants": variants, "runtime": "litert"})[0])
+        litert.append(
+            worker("interpreters", {**common, "variants": variants, "runtime": "litert", "alternatives": True})[0]
+        )
         keras.append(
             worker(
                 "keras", {"keras_path": str(standin.keras_path), "iterations": max(5, iterations // 2), "warmup": 3}
@@ -157,11 +159,9 @@ def latencies(standin: models.StandIn, photo: Path, big: Path, *, repeats: int, 
         "big_photo": _merge(big_runs)["none/1"],
         "big_photo_no_draft": _merge(big_before)["none/1"],
     }
-    pairs = []
-    for run in litert:
-        bare, full = run["none/1"]["bare_ms"], run["none/1"]["full_ms"]
-        pairs.append(statistics.median(full) / statistics.median(bare))
-    merged["full_over_bare_1_thread"] = summary(pairs)
+    for name in ("full_ms", "full_bilinear_ms", "full_model_sized_ms"):
+        pairs = [statistics.median(run["none/1"][name]) / statistics.median(run["none/1"]["bare_ms"]) for run in litert]
+        merged[f"{name.removesuffix('_ms')}_over_bare_1_thread"] = summary(pairs)
     return merged
 
 

@@ -65,19 +65,30 @@ def interpreters(args: dict[str, Any]) -> dict[str, Any]:
                 batch = quantize(batch, runner.input)
             bare = _bare(runner, batch)
 
-            def full(runner: Any = runner) -> None:
-                classify_once(runner, jpeg, args.get("draft", True))
+            parts: dict[str, list[float]] = {"decode_ms": [], "preprocess_ms": [], "infer_ms": []}
 
+            def full(runner: Any = runner, parts: dict[str, list[float]] = parts) -> None:
+                classify_once(runner, jpeg, args.get("draft", True), parts)
+
+            measure_full = mode == "none" and args.get("full_path", True)
+            extra = _alternatives(runner, args) if measure_full and args.get("alternatives") else {}
             for _ in range(args["warmup"]):
                 bare()
-                if mode == "none":
+                if measure_full:
                     full()
-            bare_ms, full_ms = [], []
+                    for call in extra.values():
+                        call()
+            for values in parts.values():
+                values.clear()
+            bare_ms: list[float] = []
+            timings: dict[str, list[float]] = {"full_ms": [], **{name: [] for name in extra}}
             for _ in range(args["iterations"]):
                 bare_ms.append(_timed(bare))
-                if mode == "none" and args.get("full_path", True):
-                    full_ms.append(_timed(full))
-            results[key] = {"bare_ms": bare_ms, **({"full_ms": full_ms} if full_ms else {})}
+                if measure_full:
+                    timings["full_ms"].append(_timed(full))
+                    for name, call in extra.items():
+                        timings[name].append(_timed(call))
+            results[key] = {"bare_ms": bare_ms, **({**timings, **parts} if measure_full else {})}
     return results
 
 
@@ -121,12 +132,45 @@ def onnx(args: dict[str, Any]) -> dict[str, Any]:
     return results
 
 
-def classify_once(runner: Any, jpeg: bytes, draft: bool = True) -> str:
-    """What ClassifyService does with the downloaded bytes: decode, preprocess, infer."""
+def classify_once(runner: Any, jpeg: bytes, draft: bool = True, parts: dict[str, list[float]] | None = None) -> str:
+    """What ClassifyService does with the downloaded bytes: decode, preprocess, infer (each timed into `parts`)."""
     from imagepredict.imaging import decode_image
 
+    started = time.perf_counter()
     decoded = decode_image(jpeg, max_pixels=40_000_000, target=runner.input_size if draft else None)
-    return runner.predict(runner.prepare(decoded.image)).top.label
+    decoded_at = time.perf_counter()
+    batch = runner.prepare(decoded.image)
+    prepared_at = time.perf_counter()
+    label = runner.predict(batch).top.label
+    if parts is not None:
+        parts["decode_ms"].append((decoded_at - started) * 1000)
+        parts["preprocess_ms"].append((prepared_at - decoded_at) * 1000)
+        parts["infer_ms"].append((time.perf_counter() - prepared_at) * 1000)
+    return label
+
+
+def _alternatives(runner: Any, args: dict[str, Any]) -> dict[str, Any]:
+    """The same full path for a model converted with --resize bilinear, and for an upload already at the model's
+    size (a client that downsizes before uploading): what decides the overhead."""
+    import copy
+    import dataclasses
+    import io
+
+    from PIL import Image
+
+    bilinear = copy.copy(runner)
+    bilinear.metadata = dataclasses.replace(
+        runner.metadata, preprocessing=dataclasses.replace(runner.metadata.preprocessing, resize="bilinear")
+    )
+    jpeg = Path(args["jpeg"]).read_bytes()
+    with Image.open(args["jpeg"]) as photo:
+        buffer = io.BytesIO()
+        photo.convert("RGB").resize(runner.input_size[::-1], Image.Resampling.BICUBIC).save(buffer, "JPEG", quality=90)
+    small = buffer.getvalue()
+    return {
+        "full_bilinear_ms": lambda: classify_once(bilinear, jpeg),
+        "full_model_sized_ms": lambda: classify_once(runner, small),
+    }
 
 
 def cold_ours(args: dict[str, Any]) -> dict[str, Any]:
