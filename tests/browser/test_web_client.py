@@ -188,8 +188,9 @@ def test_the_drop_zone_works_from_the_keyboard_and_the_phone_layout_fits(browser
     register(phone)
     drop = phone.get_by_role("button", name="Drop an image here, or choose a file")
     drop.focus()
+    expect(drop).to_be_focused()
     with phone.expect_file_chooser() as chooser:
-        phone.keyboard.press("Enter")
+        drop.press("Enter")
     chooser.value.set_files(str(SAMPLES / "digit-2.png"))
     expect(phone.get_by_role("button", name="Upload and classify")).to_be_enabled()
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
