@@ -25,6 +25,8 @@ def main() -> int:
     routes = "\n".join(f"    {route.route_key}" for route in stack.template.http_routes())
     print(
         f"\nimagepredict is running\n"
+        f"  Web client {stack.api_url}/\n"
+        f"  Mail       {stack.api_url}/_local/mail   (what SES sent)\n"
         f"  API        {stack.api_url}   (try: curl {stack.api_url}/health)\n"
         f"{routes}\n"
         f"  MongoDB    {stack.mongodb_uri}\n"
