@@ -48,15 +48,20 @@ def stack_db(stack: RunningStack) -> Iterator[Database]:
     client.close()
 
 
-@pytest.fixture(scope="session")
-def aws_secrets(stack: RunningStack):
+def aws_client(stack: RunningStack, service: str):
+    """A boto3 client for the stack's moto server."""
     return boto3.client(
-        "secretsmanager",
+        service,
         endpoint_url=stack.aws_endpoint,
         region_name="us-east-1",
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
+
+
+@pytest.fixture(scope="session")
+def aws_secrets(stack: RunningStack):
+    return aws_client(stack, "secretsmanager")
 
 
 @pytest.fixture(scope="session")

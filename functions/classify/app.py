@@ -17,9 +17,8 @@ from imagepredict.classify.events import PoisonMessage, objects_in
 from imagepredict.email import Mailer
 from imagepredict.model import ModelRunner, container_runner
 from imagepredict.observability import logger, metrics, tracer
-from imagepredict.predictions import PredictionStore
+from imagepredict.predictions import build_prediction_store
 from imagepredict.settings import get_settings
-from imagepredict.storage.mongo import get_database
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 # Every failed record is reported (never an invocation error), so SQS retries exactly those, even when all fail.
@@ -33,8 +32,7 @@ def runner() -> ModelRunner:
 @lru_cache(maxsize=1)
 def classify_service() -> ClassifyService:
     settings = get_settings()
-    store = PredictionStore(get_database(settings))
-    store.ensure_indexes()
+    store = build_prediction_store(settings)
     return ClassifyService(
         store=store,
         s3=s3_client(),

@@ -12,10 +12,9 @@ from imagepredict.api import bearer_token, create_resolver, json_response
 from imagepredict.auth import AccessTokens, build_access_tokens
 from imagepredict.aws import s3_client
 from imagepredict.observability import logger, metrics, tracer
-from imagepredict.predictions import PredictionStore
+from imagepredict.predictions import build_prediction_store
 from imagepredict.predictions.api import PredictionQueries, parse_limit
 from imagepredict.settings import get_settings
-from imagepredict.storage.mongo import get_database
 
 app = create_resolver()
 
@@ -28,8 +27,7 @@ def access_tokens() -> AccessTokens:
 @lru_cache(maxsize=1)
 def queries() -> PredictionQueries:
     settings = get_settings()
-    store = PredictionStore(get_database(settings))
-    store.ensure_indexes()
+    store = build_prediction_store(settings)
     return PredictionQueries(store, s3_client(), image_url_ttl=settings.image_url_ttl_seconds)
 
 

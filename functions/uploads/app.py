@@ -13,9 +13,8 @@ from imagepredict.api import bearer_token, create_resolver, json_body, json_resp
 from imagepredict.auth import AccessTokens, build_access_tokens
 from imagepredict.aws import s3_client
 from imagepredict.observability import logger, metrics, tracer
-from imagepredict.predictions import PredictionStore
+from imagepredict.predictions import build_prediction_store
 from imagepredict.settings import get_settings
-from imagepredict.storage.mongo import get_database
 from imagepredict.uploads import UploadService, parse_upload_request
 
 app = create_resolver()
@@ -29,8 +28,7 @@ def access_tokens() -> AccessTokens:
 @lru_cache(maxsize=1)
 def upload_service() -> UploadService:
     settings = get_settings()
-    store = PredictionStore(get_database(settings))
-    store.ensure_indexes()
+    store = build_prediction_store(settings)
     return UploadService(
         store,
         s3_client(),

@@ -13,7 +13,6 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import boto3
 import pytest
 from bson import ObjectId
 from pymongo import MongoClient
@@ -26,7 +25,7 @@ from imagepredict.clock import utc_now
 from imagepredict.predictions import PredictionStore
 from imagepredict.settings import get_settings
 from imagepredict.storage import mongo
-from tests.conftest import RunningStack, unique_email
+from tests.conftest import RunningStack, aws_client, unique_email
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "tests" / "fixtures" / "digits"
@@ -167,13 +166,7 @@ def harness(stack: RunningStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     clear_container_caches()
-    clients = {
-        "endpoint_url": stack.aws_endpoint,
-        "region_name": "us-east-1",
-        "aws_access_key_id": "testing",
-        "aws_secret_access_key": "testing",
-    }
-    s3, ses = boto3.client("s3", **clients), boto3.client("ses", **clients)
+    s3, ses = aws_client(stack, "s3"), aws_client(stack, "ses")
     s3.create_bucket(Bucket=bucket)
     ses.verify_email_identity(EmailAddress=SENDER)
     client = MongoClient(environment["MONGODB_URI"], tz_aware=True)

@@ -8,7 +8,6 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import boto3
 import numpy as np
 import pytest
 from PIL import Image
@@ -22,6 +21,7 @@ from imagepredict.model import (
     load_runner,
 )
 from imagepredict.settings import load_settings
+from tests.conftest import aws_client
 from training.digits import Split, load_split, render
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -144,13 +144,7 @@ def test_a_tampered_bundled_model_is_refused(tmp_path: Path) -> None:
 
 @pytest.fixture
 def s3(stack):
-    return boto3.client(
-        "s3",
-        endpoint_url=stack.aws_endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    return aws_client(stack, "s3")
 
 
 @pytest.fixture

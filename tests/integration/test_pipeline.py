@@ -11,13 +11,12 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-import boto3
 import numpy as np
 import pytest
 import requests
 from PIL import Image
 
-from tests.conftest import RunningStack, unique_email
+from tests.conftest import RunningStack, aws_client, unique_email
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "digits"
 BUCKET = "imagepredict-local-uploads-123456789012"
@@ -84,13 +83,7 @@ def client(stack: RunningStack) -> Client:
 
 @pytest.fixture(scope="module")
 def sqs(stack: RunningStack) -> Any:
-    return boto3.client(
-        "sqs",
-        endpoint_url=stack.aws_endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    return aws_client(stack, "sqs")
 
 
 def test_an_uploaded_digit_comes_back_as_its_digit_in_the_app_and_by_email(stack: RunningStack) -> None:
@@ -331,13 +324,7 @@ def test_a_duplicate_event_gives_one_result_and_one_email(stack: RunningStack, s
     prediction_id = user.upload((SAMPLES / "digit-4.png").read_bytes())
     first = user.wait(prediction_id)
     queue = sqs.get_queue_url(QueueName="imagepredict-local-ClassifyQueue")["QueueUrl"]
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=stack.aws_endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    s3 = aws_client(stack, "s3")
     owner_key = next(
         item["Key"]
         for item in s3.list_objects_v2(Bucket=BUCKET, Prefix="uploads/")["Contents"]

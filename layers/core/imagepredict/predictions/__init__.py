@@ -10,5 +10,24 @@ from imagepredict.predictions.store import (
     Prediction,
     PredictionStore,
 )
+from imagepredict.settings import Settings
+from imagepredict.storage.mongo import get_database
 
-__all__ = ["DONE", "FAILED", "PENDING", "PROCESSING", "REJECTED", "InvalidCursor", "Prediction", "PredictionStore"]
+__all__ = [
+    "DONE",
+    "FAILED",
+    "PENDING",
+    "PROCESSING",
+    "REJECTED",
+    "InvalidCursor",
+    "Prediction",
+    "PredictionStore",
+    "build_prediction_store",
+]
+
+
+def build_prediction_store(settings: Settings) -> PredictionStore:
+    """The container's store on its MongoDB database, with its indexes in place."""
+    store = PredictionStore(get_database(settings))
+    store.ensure_indexes()
+    return store

@@ -115,6 +115,23 @@ def decode_cursor(cursor: str) -> tuple[datetime, ObjectId]:
     return moment, identifier
 
 
+def new_document(
+    *, owner_id: str | None, owner_email: str | None, filename: str, bucket: str, key: str, now: datetime
+) -> dict[str, Any]:
+    """A pending prediction for one object; source_id (unique) is what makes each object one prediction."""
+    return {
+        "owner_id": owner_id,
+        "owner_email": owner_email,
+        "filename": filename,
+        "source": {"bucket": bucket, "key": key},
+        "source_id": f"{bucket}/{key}",
+        "status": PENDING,
+        "created_at": now,
+        "attempts": 0,
+        "email": {"status": PENDING},
+    }
+
+
 class PredictionStore:
     def __init__(self, database: Database) -> None:
         self._predictions: Collection = database["predictions"]
@@ -141,16 +158,10 @@ class PredictionStore:
     ) -> Prediction:
         document = {
             "_id": prediction_id,
-            "owner_id": owner_id,
-            "owner_email": owner_email,
-            "filename": filename,
+            **new_document(
+                owner_id=owner_id, owner_email=owner_email, filename=filename, bucket=bucket, key=key, now=now
+            ),
             "content_type": content_type,
-            "source": {"bucket": bucket, "key": key},
-            "source_id": f"{bucket}/{key}",
-            "status": PENDING,
-            "created_at": now,
-            "attempts": 0,
-            "email": {"status": PENDING},
         }
         self._predictions.insert_one(document)
         return _prediction(document)
@@ -189,17 +200,7 @@ class PredictionStore:
 
     def create_for_object(self, *, bucket: str, key: str, filename: str, now: datetime) -> Prediction:
         """A prediction without an owner, for an object dropped into the bucket by another system (once per key)."""
-        document = {
-            "owner_id": None,
-            "owner_email": None,
-            "filename": filename,
-            "source": {"bucket": bucket, "key": key},
-            "source_id": f"{bucket}/{key}",
-            "status": PENDING,
-            "created_at": now,
-            "attempts": 0,
-            "email": {"status": PENDING},
-        }
+        document = new_document(owner_id=None, owner_email=None, filename=filename, bucket=bucket, key=key, now=now)
         with contextlib.suppress(DuplicateKeyError):  # two deliveries raced to create it: the other one did
             self._predictions.update_one({"source_id": document["source_id"]}, {"$setOnInsert": document}, upsert=True)
         found = self.by_source(bucket, key)
