@@ -361,3 +361,16 @@ def test_a_poison_message_ends_in_the_dead_letter_queue(stack: RunningStack, sqs
     assert [m["Body"] for m in messages] == ["this is not an S3 event"]
     assert int(messages[0]["Attributes"]["ApproximateReceiveCount"]) >= 3
     sqs.delete_message(QueueUrl=dead, ReceiptHandle=messages[0]["ReceiptHandle"])
+
+
+def test_the_local_mail_page_shows_messages_to_a_browser(stack: RunningStack, client: Client) -> None:
+    client.wait(client.upload((SAMPLES / "digit-6.png").read_bytes(), "<six>.png"))
+    deadline = time.monotonic() + 10
+    while not mail_to(stack, client.email) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    page = requests.get(stack.url("/_local/mail"), headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Local mail" in page.text
+    assert "Prediction for &lt;six&gt;.png: 6" in page.text  # escaped, never raw HTML from a file name
+    assert "<six>" not in page.text

@@ -159,3 +159,9 @@ def test_only_classify_carries_the_ml_layer(transformed) -> None:
         layers = [layer["Ref"] for layer in function["Properties"]["Layers"]]  # SAM suffixes layer ids with a hash
         assert any(layer.startswith("CoreLayer") for layer in layers), name
         assert any(layer.startswith("MlLayer") for layer in layers) == (name == "ClassifyFunction"), name
+
+
+def test_the_local_stack_adds_a_functions_own_layers_to_the_global_ones() -> None:
+    classify = Template(TEMPLATE).function("ClassifyFunction")
+    assert classify.layers == [{"Ref": "CoreLayer"}, {"Ref": "MlLayer"}]
+    assert Template(TEMPLATE).function("AuthFunction").layers == [{"Ref": "CoreLayer"}]
