@@ -35,7 +35,6 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "layers" / "core"))  # the parity check runs the model with the functions' own runner
 
-from imagepredict.imaging import to_model_input  # noqa: E402
 from imagepredict.model.metadata import (  # noqa: E402
     METADATA_FORMAT,
     QUANTIZATION_MODES,
@@ -44,6 +43,7 @@ from imagepredict.model.metadata import (  # noqa: E402
     ModelMetadata,
     Preprocessing,
 )
+from imagepredict.model.preprocess import to_model_input  # noqa: E402
 from imagepredict.model.runner import ModelRunner, softmax  # noqa: E402
 from imagepredict.model.runtime import Runtime, find_runtime  # noqa: E402
 

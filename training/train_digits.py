@@ -162,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
                 "digits-demo",
                 "--version",
                 args.version,
+                "--onnx",  # the batch worker's model (ONNX Runtime), from the same weights
             ]
         )
         if status == 0:

@@ -189,8 +189,8 @@ def test_mongodb_down_mid_batch_fails_the_records_and_they_complete_once_it_is_b
 
     harness.start_mongo()
     assert harness.invoke(*records) == set()
-    assert harness.prediction(first).result["top"]["label"] == "7"
-    assert harness.prediction(second).result["top"]["label"] == "3"
+    assert harness.prediction(first).result.top.label == "7"
+    assert harness.prediction(second).result.top.label == "3"
 
 
 def test_ses_failing_keeps_the_result_and_retries_only_the_email(harness: Harness) -> None:

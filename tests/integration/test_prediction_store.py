@@ -8,8 +8,26 @@ import pytest
 from bson import ObjectId
 from pymongo.database import Database
 
-from imagepredict.predictions import DONE, FAILED, PENDING, PROCESSING, REJECTED, InvalidCursor, PredictionStore
+from imagepredict.predictions import (
+    DONE,
+    FAILED,
+    PENDING,
+    PROCESSING,
+    REJECTED,
+    ImageInfo,
+    InvalidCursor,
+    ModelRef,
+    PredictionResult,
+    PredictionStore,
+    Score,
+)
 
+RESULT = PredictionResult(
+    probabilities=(Score("7", 0.9), Score("1", 0.1)),
+    model=ModelRef("digits-demo", "1", "a" * 64),
+    inference_ms=2.5,
+    image=ImageInfo("PNG", 28, 28),
+)
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 BUCKET = "uploads-bucket"
 
@@ -72,9 +90,10 @@ def test_one_object_version_is_classified_once(store: PredictionStore) -> None:
     claimed = store.claim(prediction.id, "etag-1", T0)
     assert (claimed.status, claimed.attempts, claimed.etag) == (PROCESSING, 1, "etag-1")
     assert store.claim(prediction.id, "etag-1", T0).attempts == 2  # a redelivery while unfinished: again
-    done = store.finish(prediction.id, "etag-1", status=DONE, now=T0, result={"top": {"label": "7"}})
+    done = store.finish(prediction.id, "etag-1", status=DONE, now=T0, result=RESULT)
     assert done.status == DONE
-    assert store.finish(prediction.id, "etag-1", status=DONE, now=T0, result={}) is None  # a racing twin loses
+    assert done.result == RESULT  # stored and read back as the same typed result
+    assert store.finish(prediction.id, "etag-1", status=DONE, now=T0, result=RESULT) is None  # a racing twin loses
     assert store.claim(prediction.id, "etag-1", T0) is None  # a duplicate event after it is done: nothing to do
     again = store.claim(prediction.id, "etag-2", T0)  # the same key uploaded again: a new version
     assert again.status == PROCESSING
@@ -99,7 +118,7 @@ def test_the_email_is_claimed_once_unless_its_sender_failed_or_vanished(store: P
     prediction = pending(store)
     assert store.claim_email(prediction.id, T0, timedelta(minutes=5)) is None  # not done yet
     store.claim(prediction.id, "e", T0)
-    store.finish(prediction.id, "e", status=DONE, now=T0, result={})
+    store.finish(prediction.id, "e", status=DONE, now=T0, result=RESULT)
     assert store.claim_email(prediction.id, T0, timedelta(minutes=5)).email["status"] == "sending"
     assert store.claim_email(prediction.id, T0 + timedelta(minutes=1), timedelta(minutes=5)) is None
     assert store.claim_email(prediction.id, T0 + timedelta(minutes=6), timedelta(minutes=5)) is not None  # vanished

@@ -7,16 +7,14 @@ import email.policy
 
 from imagepredict.email import compose_result_email
 from imagepredict.email.compose import percent
+from imagepredict.predictions import ImageInfo, ModelRef, PredictionResult, Score
 
-RESULT = {
-    "top": {"label": "<b>cat</b>", "probability": 0.93},
-    "probabilities": [
-        {"label": "<b>cat</b>", "probability": 0.93},
-        {"label": "dog & co", "probability": 0.05},
-        {"label": "bird", "probability": 0.02},
-    ],
-    "model": {"name": "pets", "version": "3", "sha256": "0" * 64},
-}
+RESULT = PredictionResult(
+    probabilities=(Score("<b>cat</b>", 0.93), Score("dog & co", 0.05), Score("bird", 0.02)),
+    model=ModelRef("pets", "3", "0" * 64),
+    inference_ms=1.0,
+    image=ImageInfo("PNG", 8, 8),
+)
 
 
 def compose(filename: str = "kitty.png", link: str | None = "https://app.example/#/predictions/abc"):

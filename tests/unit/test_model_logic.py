@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from imagepredict.imaging import to_model_input
 from imagepredict.model import MetadataError, ModelMetadata, Preprocessing, S3Location
+from imagepredict.model.preprocess import to_model_input
 from imagepredict.model.runner import TensorSpec, dequantize, quantize, softmax
 from imagepredict.model.runtime import (
     ModelIncompatible,

@@ -14,6 +14,8 @@ from devstack.template import Template
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "layers" / "core" / "imagepredict"
+# Modules only the batch worker imports (ONNX Runtime is in no layer); the packages' __init__ files never import them.
+WORKER_ONLY = {PACKAGE / "model" / "onnx.py"}
 FORBIDDEN = ("tensorflow", "tensorflow-cpu", "keras", "tf2onnx", "moto", "secantusdb", "pytest", "scikit-learn")
 
 
@@ -60,7 +62,7 @@ def package_file(module: str) -> list[Path]:
     if as_module is not None and as_module.is_file():
         files.append(as_module)
     elif PACKAGE.joinpath(*parts).is_dir():
-        files.extend(sorted(PACKAGE.joinpath(*parts).rglob("*.py")))
+        files.extend(sorted(set(PACKAGE.joinpath(*parts).rglob("*.py")) - WORKER_ONLY))
     return [path for path in files if path.is_file()]
 
 
@@ -98,8 +100,21 @@ def test_the_model_runner_imports_only_what_the_core_and_ml_layers_ship() -> Non
     shipped = shipped_distributions(ROOT / "layers" / "core") | shipped_distributions(ROOT / "layers" / "ml")
     owners = packages_distributions()
     for path in [*(PACKAGE / "model").rglob("*.py"), *(PACKAGE / "imaging").rglob("*.py")]:
+        allowed = shipped | ({"onnxruntime"} if path in WORKER_ONLY else set())
         for module in {m.split(".")[0] for m in imports_of(path)} - set(sys.stdlib_module_names) - {"imagepredict"}:
-            assert {_normalise(d) for d in owners.get(module, [])} & shipped, f"{path.name} imports {module}"
+            assert {_normalise(d) for d in owners.get(module, [])} & allowed, f"{path.name} imports {module}"
+
+
+def test_worker_only_modules_are_imported_by_no_function_nor_any_package_init() -> None:
+    names = {"imagepredict." + ".".join(path.relative_to(PACKAGE).with_suffix("").parts) for path in WORKER_ONLY}
+    importers = [*(ROOT / "functions").rglob("*.py"), *(p for p in PACKAGE.rglob("*.py") if p not in WORKER_ONLY)]
+    for path in importers:
+        assert not imports_of(path) & names, f"{path} imports a worker-only module ({names})"
+
+
+def test_imaging_knows_nothing_of_models() -> None:
+    for path in (PACKAGE / "imaging").rglob("*.py"):
+        assert not {m for m in imports_of(path) if m.startswith("imagepredict.model")}, f"{path} imports the model"
 
 
 def test_the_auth_and_health_functions_do_not_load_the_model_stack() -> None:

@@ -50,12 +50,12 @@ class Settings:
         return self.uploads_bucket
 
 
-def _text(env: Mapping[str, str], name: str, default: str | None = None) -> str | None:
+def text_setting(env: Mapping[str, str], name: str, default: str | None = None) -> str | None:
     value = env.get(name, "").strip()
     return value or default
 
 
-def _integer(env: Mapping[str, str], name: str, default: int, minimum: int, maximum: int) -> int:
+def integer_setting(env: Mapping[str, str], name: str, default: int, minimum: int, maximum: int) -> int:
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -68,34 +68,34 @@ def _integer(env: Mapping[str, str], name: str, default: int, minimum: int, maxi
     return value
 
 
-def load_settings(env: Mapping[str, str]) -> Settings:
-    """Build and validate Settings from a mapping of environment variables."""
+def load_settings(env: Mapping[str, str], *, require_jwt: bool = True) -> Settings:
+    """Build and validate Settings from a mapping of environment variables (the batch worker signs no tokens)."""
     settings = Settings(
-        mongodb_uri=_text(env, "MONGODB_URI"),
-        mongodb_secret_arn=_text(env, "MONGODB_SECRET_ARN"),
-        mongodb_database=_text(env, "MONGODB_DATABASE", "imagepredict") or "imagepredict",
-        mongodb_timeout_ms=_integer(env, "MONGODB_TIMEOUT_MS", 5_000, 100, 60_000),
-        jwt_secret_arn=_text(env, "JWT_SECRET_ARN"),
-        jwt_secret=_text(env, "JWT_SECRET"),
-        jwt_issuer=_text(env, "JWT_ISSUER", "imagepredict") or "imagepredict",
-        jwt_audience=_text(env, "JWT_AUDIENCE", "imagepredict-api") or "imagepredict-api",
-        access_token_ttl_seconds=_integer(env, "ACCESS_TOKEN_TTL_SECONDS", 900, 1, 86_400),
-        refresh_token_ttl_seconds=_integer(env, "REFRESH_TOKEN_TTL_SECONDS", 30 * 86_400, 60, 365 * 86_400),
-        bcrypt_rounds=_integer(env, "BCRYPT_ROUNDS", 12, 4, 31),
-        login_max_failures=_integer(env, "LOGIN_MAX_FAILURES", 5, 1, 1_000),
-        login_failure_window_seconds=_integer(env, "LOGIN_FAILURE_WINDOW_SECONDS", 900, 1, 86_400),
-        model_s3_uri=_text(env, "MODEL_S3_URI"),
-        model_threads=_integer(env, "MODEL_THREADS", 0, 0, 64),
-        model_runtime=_text(env, "MODEL_RUNTIME", "auto") or "auto",
-        uploads_bucket=_text(env, "UPLOADS_BUCKET"),
-        max_upload_bytes=_integer(env, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
-        upload_url_ttl_seconds=_integer(env, "UPLOAD_URL_TTL_SECONDS", 300, 10, 3_600),
-        image_url_ttl_seconds=_integer(env, "IMAGE_URL_TTL_SECONDS", 300, 10, 3_600),
-        max_image_pixels=_integer(env, "MAX_IMAGE_PIXELS", 40_000_000, 10_000, 200_000_000),
-        sender_email=_text(env, "SENDER_EMAIL"),
-        notify_email=_text(env, "NOTIFY_EMAIL"),
-        app_url=(_text(env, "APP_URL", "http://127.0.0.1:3000") or "").rstrip("/"),
-        max_receive_count=_integer(env, "MAX_RECEIVE_COUNT", 3, 1, 1_000),
+        mongodb_uri=text_setting(env, "MONGODB_URI"),
+        mongodb_secret_arn=text_setting(env, "MONGODB_SECRET_ARN"),
+        mongodb_database=text_setting(env, "MONGODB_DATABASE", "imagepredict") or "imagepredict",
+        mongodb_timeout_ms=integer_setting(env, "MONGODB_TIMEOUT_MS", 5_000, 100, 60_000),
+        jwt_secret_arn=text_setting(env, "JWT_SECRET_ARN"),
+        jwt_secret=text_setting(env, "JWT_SECRET"),
+        jwt_issuer=text_setting(env, "JWT_ISSUER", "imagepredict") or "imagepredict",
+        jwt_audience=text_setting(env, "JWT_AUDIENCE", "imagepredict-api") or "imagepredict-api",
+        access_token_ttl_seconds=integer_setting(env, "ACCESS_TOKEN_TTL_SECONDS", 900, 1, 86_400),
+        refresh_token_ttl_seconds=integer_setting(env, "REFRESH_TOKEN_TTL_SECONDS", 30 * 86_400, 60, 365 * 86_400),
+        bcrypt_rounds=integer_setting(env, "BCRYPT_ROUNDS", 12, 4, 31),
+        login_max_failures=integer_setting(env, "LOGIN_MAX_FAILURES", 5, 1, 1_000),
+        login_failure_window_seconds=integer_setting(env, "LOGIN_FAILURE_WINDOW_SECONDS", 900, 1, 86_400),
+        model_s3_uri=text_setting(env, "MODEL_S3_URI"),
+        model_threads=integer_setting(env, "MODEL_THREADS", 0, 0, 64),
+        model_runtime=text_setting(env, "MODEL_RUNTIME", "auto") or "auto",
+        uploads_bucket=text_setting(env, "UPLOADS_BUCKET"),
+        max_upload_bytes=integer_setting(env, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+        upload_url_ttl_seconds=integer_setting(env, "UPLOAD_URL_TTL_SECONDS", 300, 10, 3_600),
+        image_url_ttl_seconds=integer_setting(env, "IMAGE_URL_TTL_SECONDS", 300, 10, 3_600),
+        max_image_pixels=integer_setting(env, "MAX_IMAGE_PIXELS", 40_000_000, 10_000, 200_000_000),
+        sender_email=text_setting(env, "SENDER_EMAIL"),
+        notify_email=text_setting(env, "NOTIFY_EMAIL"),
+        app_url=(text_setting(env, "APP_URL", "http://127.0.0.1:3000") or "").rstrip("/"),
+        max_receive_count=integer_setting(env, "MAX_RECEIVE_COUNT", 3, 1, 1_000),
     )
     if settings.model_s3_uri and not S3_URI.match(settings.model_s3_uri):
         raise SettingsError(f"MODEL_S3_URI must look like s3://bucket/prefix/, got {settings.model_s3_uri!r}")
@@ -103,7 +103,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         raise SettingsError(f"MODEL_RUNTIME must be one of {', '.join(MODEL_RUNTIMES)}, got {settings.model_runtime!r}")
     if not (settings.mongodb_uri or settings.mongodb_secret_arn):
         raise SettingsError("Set MONGODB_URI or MONGODB_SECRET_ARN")
-    if not (settings.jwt_secret or settings.jwt_secret_arn):
+    if require_jwt and not (settings.jwt_secret or settings.jwt_secret_arn):
         raise SettingsError("Set JWT_SECRET_ARN (or JWT_SECRET for tools and tests)")
     return settings
 

@@ -1,26 +1,42 @@
-"""One uploaded object → one stored, emailed prediction. Knows nothing of Lambda or SQS.
+"""Uploaded objects → stored, emailed predictions, a batch at a time. Knows nothing of Lambda, SQS or workers.
 
-Outcomes: an unusable image is `rejected` (final: the message is done); a transient failure raises, so the
-queue redelivers the message; on the last delivery the prediction is first marked `failed`.
+Outcomes: an unusable image is `rejected` (final: the message is done); a transient failure is returned as the
+exception, so the caller leaves the message for the queue to deliver again (the consumer marks the prediction
+`failed` on the last delivery). The Lambda function sends batches of one; the batch worker up to BATCH_SIZE, which
+share one inference call.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
-from urllib.parse import quote
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import partial
+from typing import Any, TypeVar
 
+import numpy as np
+
+from imagepredict.classify.notify import ResultNotifier
 from imagepredict.clock import isoformat, utc_now
-from imagepredict.email import Mailer, compose_result_email
-from imagepredict.imaging import ImageRejected, decode_image
-from imagepredict.model import ModelRunner
-from imagepredict.predictions import DONE, REJECTED, Prediction, PredictionStore
+from imagepredict.imaging import DecodedImage, ImageRejected, decode_image
+from imagepredict.model import Classification, Classifier
+from imagepredict.predictions import (
+    DONE,
+    REJECTED,
+    ImageInfo,
+    ModelRef,
+    Prediction,
+    PredictionResult,
+    PredictionStore,
+    Score,
+)
+from imagepredict.storage.keys import is_upload, results_key
 
-EMAIL_STALE_AFTER = timedelta(minutes=5)
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -40,9 +56,10 @@ class Limits:
 
 @dataclass(frozen=True)
 class Outcome:
-    status: str  # done, rejected, duplicate, orphan, skipped
+    status: str  # done, rejected, duplicate, orphan
     prediction_id: str | None = None
     detail: str | None = None
+    timings: dict[str, float] = field(default_factory=dict, compare=False)  # ms per stage, for metrics
 
 
 class Stopwatch:
@@ -55,60 +72,67 @@ class Stopwatch:
         return now
 
 
+@dataclass
+class _Claimed:
+    """One object this call holds the claim for, on its way through download, decode and inference."""
+
+    item: StoredObject
+    prediction: Prediction
+    watch: Stopwatch = field(default_factory=Stopwatch)
+    decoded: DecodedImage | None = None
+    model_input: np.ndarray | None = None
+
+
+ItemResult = Outcome | Exception
+
+
 class ClassifyService:
     def __init__(
         self,
         *,
         store: PredictionStore,
         s3: Any,
-        runner: Callable[[], ModelRunner],
-        mailer: Mailer,
+        classifier: Callable[[], Classifier],
+        notifier: ResultNotifier,
         limits: Limits,
-        sender: str | None,
-        notify_email: str | None,
-        app_url: str,
         clock: Callable[[], datetime] = utc_now,
+        executor: Executor | None = None,
     ) -> None:
+        """`classifier` is called when a model is first needed (loaded once per container by its provider);
+        `executor`, when given, downloads and decodes a batch's objects in parallel."""
         self._store = store
         self._s3 = s3
-        self._runner = runner
-        self._mailer = mailer
+        self._classifier = classifier
+        self._notifier = notifier
         self._limits = limits
-        self._sender = sender
-        self._notify_email = notify_email
-        self._app_url = app_url
         self._clock = clock
-
-    # --- the pipeline -----------------------------------------------------------------------------------------------
+        self._executor = executor
 
     def handle(self, item: StoredObject) -> Outcome:
-        prediction = self._prediction_for(item)
-        if prediction is None:
-            return Outcome("orphan", detail="no prediction for this upload (deleted by its owner): object removed")
-        claimed = self._store.claim(prediction.id, item.etag, self._clock())
-        if claimed is None:
-            return self._already_finished(prediction.id)
-        watch = Stopwatch()
-        if item.event_time:
-            watch.timings["queued_ms"] = round(max(0.0, (self._clock() - item.event_time).total_seconds() * 1000), 3)
-        try:
-            result = self._classify(item, watch)
-        except ImageRejected as rejection:
-            self._store.finish(
-                claimed.id,
-                item.etag,
-                status=REJECTED,
-                now=self._clock(),
-                error={"code": rejection.code, "message": rejection.message},
-                email_status="skipped",
-                timings=watch.timings,
-            )
-            return Outcome(REJECTED, claimed.id, rejection.code)
-        finished = self._store_result(claimed, item, result, watch)
-        if finished is None:
-            return self._already_finished(claimed.id)
-        self._email(finished)
-        return Outcome(DONE, finished.id, result["top"]["label"])
+        """One object; a transient failure raises."""
+        (result,) = self.handle_batch([item])
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def handle_batch(self, items: Sequence[StoredObject]) -> list[ItemResult]:
+        """Each object's outcome, or the exception that stopped it, in order. One inference call for the batch."""
+        results: list[ItemResult | None] = [None] * len(items)
+        claimed: dict[int, _Claimed] = {}
+        for index, started in enumerate(self._map(partial(self._attempt, self._claim), items)):
+            if isinstance(started, _Claimed):
+                claimed[index] = started
+            else:
+                results[index] = started
+        prepared_all = self._map(partial(self._attempt, self._prepare), claimed.values())
+        for index, prepared in zip(list(claimed), prepared_all, strict=True):
+            if prepared is not None:
+                results[index] = prepared
+                del claimed[index]
+        for index, finished in self._infer_and_finish(claimed).items():
+            results[index] = finished
+        assert all(result is not None for result in results)
+        return results  # type: ignore[return-value]
 
     def mark_failed(self, item: StoredObject, code: str, message: str) -> None:
         """Called on the last delivery of a message that keeps failing, before it goes to the DLQ."""
@@ -116,25 +140,31 @@ class ClassifyService:
         if prediction is not None:
             self._store.mark_failed(prediction.id, code, message, self._clock())
 
-    def _prediction_for(self, item: StoredObject) -> Prediction | None:
-        prediction = self._store.by_source(item.bucket, item.key)
-        if prediction is not None:
-            return prediction
-        if item.key.startswith("uploads/"):
-            self._s3.delete_object(Bucket=item.bucket, Key=item.key)
-            return None
-        return self._store.create_for_object(
-            bucket=item.bucket, key=item.key, filename=item.key.rsplit("/", 1)[-1], now=self._clock()
-        )
+    # --- the steps ------------------------------------------------------------------------------------------------
 
-    def _already_finished(self, prediction_id: str) -> Outcome:
-        """A duplicate delivery: nothing to classify, but an email that failed earlier is retried."""
-        current = self._store.claim_email(prediction_id, self._clock(), EMAIL_STALE_AFTER)
-        if current is not None:
-            self._send(current)
-        return Outcome("duplicate", prediction_id)
+    def _claim(self, item: StoredObject) -> ItemResult | _Claimed:
+        prediction = self._prediction_for(item)
+        if prediction is None:
+            return Outcome("orphan", detail="no prediction for this upload (deleted by its owner): object removed")
+        claimed = self._store.claim(prediction.id, item.etag, self._clock())
+        if claimed is None:
+            return self._already_finished(prediction.id)
+        work = _Claimed(item, claimed)
+        if item.event_time:
+            queued = (self._clock() - item.event_time).total_seconds() * 1000
+            work.watch.timings["queued_ms"] = round(max(0.0, queued), 3)
+        return work
 
-    def _classify(self, item: StoredObject, watch: Stopwatch) -> dict[str, Any]:
+    def _prepare(self, work: _Claimed) -> ItemResult | None:
+        """Download, decode and turn into the model's input; a rejected image is finished here."""
+        try:
+            self._download_and_decode(work)
+        except ImageRejected as rejection:
+            return self._reject(work, rejection)
+        return None
+
+    def _download_and_decode(self, work: _Claimed) -> None:
+        item, watch = work.item, work.watch
         started = time.perf_counter()
         head = self._s3.head_object(Bucket=item.bucket, Key=item.key)
         size = int(head["ContentLength"])
@@ -144,81 +174,120 @@ class ClassifyService:
             )
         data = self._s3.get_object(Bucket=item.bucket, Key=item.key)["Body"].read()
         started = watch.lap("download_ms", started)
-        runner = self._runner()
-        decoded = decode_image(data, max_pixels=self._limits.max_pixels, target=runner.input_size)
-        batch = runner.prepare(decoded.image)
+        classifier = self._classifier()
+        work.decoded = decode_image(data, max_pixels=self._limits.max_pixels, target=classifier.input_size)
+        work.model_input = classifier.prepare(work.decoded.image)
         watch.lap("decode_ms", started)
-        classification = runner.predict(batch)
-        watch.timings["inference_ms"] = classification.inference_ms
-        metadata = runner.metadata
-        return {
-            "top": classification.top.to_json(),
-            "probabilities": [entry.to_json() for entry in classification.probabilities],
-            "model": {"name": metadata.name, "version": metadata.version, "sha256": metadata.tflite_sha256},
-            "inference_ms": classification.inference_ms,
-            "image": {"format": decoded.format, "width": decoded.width, "height": decoded.height},
-        }
 
-    def _store_result(
-        self, claimed: Prediction, item: StoredObject, result: dict[str, Any], watch: Stopwatch
-    ) -> Prediction | None:
+    def _infer_and_finish(self, claimed: dict[int, _Claimed]) -> dict[int, ItemResult]:
+        if not claimed:
+            return {}
+        classifier = self._classifier()
+        try:
+            classifications = classifier.predict_batch([work.model_input for work in claimed.values()])
+        except Exception as error:  # the whole batch failed: every message is delivered again
+            return dict.fromkeys(claimed, error)
+        finished: dict[int, ItemResult] = {}
+        for (index, work), classification in zip(claimed.items(), classifications, strict=True):
+            work.watch.timings["inference_ms"] = classification.inference_ms
+            if len(claimed) > 1:
+                work.watch.timings["batch_size"] = len(claimed)
+            finished[index] = self._attempt(self._finish, work, self._result(work, classification, classifier))
+        return finished
+
+    def _result(self, work: _Claimed, classification: Classification, classifier: Classifier) -> PredictionResult:
+        metadata, decoded = classifier.metadata, work.decoded
+        assert decoded is not None
+        return PredictionResult(
+            probabilities=tuple(Score(entry.label, entry.probability) for entry in classification.probabilities),
+            # the model's identity is its model.json (the TFLite digest), whichever of its files ran
+            model=ModelRef(metadata.name, metadata.version, metadata.tflite_sha256),
+            inference_ms=classification.inference_ms,
+            image=ImageInfo(decoded.format, decoded.width, decoded.height),
+        )
+
+    def _finish(self, work: _Claimed, result: PredictionResult) -> ItemResult:
+        finished = self._store_result(work, result)
+        if finished is None:
+            return self._already_finished(work.prediction.id)
+        self._notifier.notify(finished)
+        return Outcome(DONE, finished.id, result.top.label, work.watch.timings)
+
+    def _reject(self, work: _Claimed, rejection: ImageRejected) -> Outcome:
+        self._store.finish(
+            work.prediction.id,
+            work.item.etag,
+            status=REJECTED,
+            now=self._clock(),
+            error={"code": rejection.code, "message": rejection.message},
+            email_status="skipped",
+            timings=work.watch.timings,
+        )
+        return Outcome(REJECTED, work.prediction.id, rejection.code, work.watch.timings)
+
+    def _prediction_for(self, item: StoredObject) -> Prediction | None:
+        prediction = self._store.by_source(item.bucket, item.key)
+        if prediction is not None:
+            return prediction
+        if is_upload(item.key):
+            self._s3.delete_object(Bucket=item.bucket, Key=item.key)
+            return None
+        return self._store.create_for_object(
+            bucket=item.bucket, key=item.key, filename=item.key.rsplit("/", 1)[-1], now=self._clock()
+        )
+
+    def _already_finished(self, prediction_id: str) -> Outcome:
+        """A duplicate delivery: nothing to classify, but an email that failed earlier is retried."""
+        self._notifier.retry(prediction_id)
+        return Outcome("duplicate", prediction_id)
+
+    def _store_result(self, work: _Claimed, result: PredictionResult) -> Prediction | None:
         started = time.perf_counter()
+        claimed, item = work.prediction, work.item
         extra: dict[str, Any] = {}
         if claimed.owner_id is None:
-            results_key = f"results/{item.key}.json"
-            self._write_result_json(item, results_key, claimed.id, result)
-            extra["results_key"] = results_key
-        recipient = self._recipient(claimed)
-        email_status = "pending" if recipient and self._sender else "skipped"
-        watch.lap("store_ms", started)
+            extra["results_key"] = self._write_result_json(item, claimed.id, result)
+        work.watch.lap("store_ms", started)
         return self._store.finish(
             claimed.id,
             item.etag,
             status=DONE,
             now=self._clock(),
             result=result,
-            email_status=email_status,
-            timings=watch.timings,
+            email_status=self._notifier.initial_status(claimed),
+            timings=work.watch.timings,
             extra=extra,
         )
 
-    def _write_result_json(
-        self, item: StoredObject, results_key: str, prediction_id: str, result: dict[str, Any]
-    ) -> None:
-        document = {"prediction_id": prediction_id, "source": {"bucket": item.bucket, "key": item.key}, **result}
-        document["completed_at"] = isoformat(self._clock())
+    def _write_result_json(self, item: StoredObject, prediction_id: str, result: PredictionResult) -> str:
+        key = results_key(item.key)
+        document = {
+            "prediction_id": prediction_id,
+            "source": {"bucket": item.bucket, "key": item.key},
+            **result.to_document(),
+            "completed_at": isoformat(self._clock()),
+        }
         self._s3.put_object(
             Bucket=item.bucket,
-            Key=results_key,
+            Key=key,
             Body=json.dumps(document, indent=2).encode(),
             ContentType="application/json",
             ServerSideEncryption="AES256",
         )
+        return key
 
-    def _recipient(self, prediction: Prediction) -> str | None:
-        return prediction.owner_email if prediction.owner_id else self._notify_email
+    # --- running steps over a batch -------------------------------------------------------------------------------
 
-    # --- email ------------------------------------------------------------------------------------------------------
+    def _map(self, step: Callable[[T], R], values: Iterable[T]) -> list[R]:
+        values = list(values)
+        if self._executor is None or len(values) < 2:
+            return [step(value) for value in values]
+        return list(self._executor.map(step, values))
 
-    def _email(self, prediction: Prediction) -> None:
-        if prediction.email.get("status") != "pending":
-            return
-        claimed = self._store.claim_email(prediction.id, self._clock(), EMAIL_STALE_AFTER)
-        if claimed is not None:
-            self._send(claimed)
-
-    def _send(self, prediction: Prediction) -> None:
-        recipient = self._recipient(prediction)
-        if not (recipient and self._sender and prediction.result):
-            self._store.email_failed(prediction.id, "no recipient or sender configured")
-            return
-        link = f"{self._app_url}/#/predictions/{quote(prediction.id)}" if prediction.owner_id else None
-        message = compose_result_email(
-            sender=self._sender, recipient=recipient, filename=prediction.filename, result=prediction.result, link=link
-        )
+    @staticmethod
+    def _attempt(step: Callable[..., R], *args: Any) -> R | Exception:
+        """The step's result, or the exception that stopped it: one object's failure never fails the batch."""
         try:
-            message_id = self._mailer.send(message)
+            return step(*args)
         except Exception as error:
-            self._store.email_failed(prediction.id, f"{type(error).__name__}: {error}")
-            raise
-        self._store.email_sent(prediction.id, self._clock(), message_id)
+            return error

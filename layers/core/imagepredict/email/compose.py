@@ -9,9 +9,12 @@ from __future__ import annotations
 import html
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from typing import Any
+from typing import TYPE_CHECKING
 
 from imagepredict.clock import utc_now
+
+if TYPE_CHECKING:
+    from imagepredict.predictions.result import PredictionResult, Score
 
 DISCLAIMER = "This is the output of a machine-learning model, not a medical diagnosis."
 
@@ -27,15 +30,13 @@ def printable(text: str) -> str:
 
 
 def compose_result_email(
-    *, sender: str, recipient: str, filename: str, result: dict[str, Any], link: str | None
+    *, sender: str, recipient: str, filename: str, result: PredictionResult, link: str | None
 ) -> EmailMessage:
-    top = result["top"]
+    top = result.top
     message = EmailMessage()
     message["From"] = sender
     message["To"] = recipient
-    message["Subject"] = (
-        f"Prediction for {printable(filename)}: {printable(top['label'])} ({percent(top['probability'])})"
-    )
+    message["Subject"] = f"Prediction for {printable(filename)}: {printable(top.label)} ({percent(top.probability)})"
     message["Date"] = format_datetime(utc_now())
     message["Message-ID"] = make_msgid(domain="imagepredict")
     message.set_content(_text(filename, result, link))
@@ -43,15 +44,15 @@ def compose_result_email(
     return message
 
 
-def _text(filename: str, result: dict[str, Any], link: str | None) -> str:
-    top = result["top"]
+def _text(filename: str, result: PredictionResult, link: str | None) -> str:
+    top = result.top
     lines = [
-        f"Your image {filename} was classified as: {top['label']} ({percent(top['probability'])})",
+        f"Your image {filename} was classified as: {top.label} ({percent(top.probability)})",
         "",
         "Every class:",
-        *(f"  {entry['label']}: {percent(entry['probability'])}" for entry in result["probabilities"]),
+        *(f"  {entry.label}: {percent(entry.probability)}" for entry in result.probabilities),
         "",
-        f"Model: {result['model']['name']} version {result['model']['version']}",
+        f"Model: {result.model.name} version {result.model.version}",
     ]
     if link:
         lines += ["", f"See the result: {link}"]
@@ -59,20 +60,21 @@ def _text(filename: str, result: dict[str, Any], link: str | None) -> str:
     return "\n".join(lines)
 
 
-def _html(filename: str, result: dict[str, Any], link: str | None) -> str:
-    escape = html.escape
-    top = result["top"]
-    rows = "".join(
-        '<tr><td style="padding:2px 8px 2px 0;font-family:Arial,sans-serif">{label}</td>'
+def _html_row(entry: Score) -> str:
+    width = round(240 * max(0.0, min(1.0, entry.probability)))
+    return (
+        f'<tr><td style="padding:2px 8px 2px 0;font-family:Arial,sans-serif">{html.escape(entry.label)}</td>'
         '<td style="padding:2px 0;width:240px"><div style="background:#e6e9ef;width:240px;height:14px">'
-        '<div style="background:#2f6fde;height:14px;width:{width}px"></div></div></td>'
-        '<td style="padding:2px 0 2px 8px;font-family:Arial,sans-serif;text-align:right">{value}</td></tr>'.format(
-            label=escape(entry["label"]),
-            width=round(240 * max(0.0, min(1.0, entry["probability"]))),
-            value=percent(entry["probability"]),
-        )
-        for entry in result["probabilities"]
+        f'<div style="background:#2f6fde;height:14px;width:{width}px"></div></div></td>'
+        '<td style="padding:2px 0 2px 8px;font-family:Arial,sans-serif;text-align:right">'
+        f"{percent(entry.probability)}</td></tr>"
     )
+
+
+def _html(filename: str, result: PredictionResult, link: str | None) -> str:
+    escape = html.escape
+    top = result.top
+    rows = "".join(_html_row(entry) for entry in result.probabilities)
     link_html = (
         f'<p><a href="{escape(link, quote=True)}" style="color:#2f6fde">See the result in imagepredict</a></p>'
         if link
@@ -81,11 +83,11 @@ def _html(filename: str, result: dict[str, Any], link: str | None) -> str:
     return (
         '<!DOCTYPE html><html><body style="margin:0;padding:16px;font-family:Arial,sans-serif;color:#1d2330">'
         f"<p>Your image <strong>{escape(filename)}</strong> was classified as:</p>"
-        f'<p style="font-size:22px;margin:8px 0"><strong>{escape(top["label"])}</strong> '
-        f"({percent(top['probability'])})</p>"
+        f'<p style="font-size:22px;margin:8px 0"><strong>{escape(top.label)}</strong> '
+        f"({percent(top.probability)})</p>"
         f'<table role="presentation" cellspacing="0" cellpadding="0">{rows}</table>'
-        f'<p style="color:#5b6475;font-size:13px">Model: {escape(result["model"]["name"])} '
-        f"version {escape(str(result['model']['version']))}</p>"
+        f'<p style="color:#5b6475;font-size:13px">Model: {escape(result.model.name)} '
+        f"version {escape(result.model.version)}</p>"
         f"{link_html}"
         f'<p style="color:#5b6475;font-size:13px">{DISCLAIMER}</p>'
         "</body></html>"

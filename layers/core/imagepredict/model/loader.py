@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from imagepredict.settings import Settings
 
 MODEL_FILE = "model.tflite"
+ONNX_FILE = "model.onnx"
 METADATA_FILE = "model.json"
 
 
@@ -38,7 +39,7 @@ class S3Location:
         if parts.scheme != "s3" or not parts.netloc:
             raise ValueError(f"expected s3://bucket/prefix/, got {uri!r}")
         prefix = parts.path.lstrip("/")
-        if prefix.endswith((MODEL_FILE, METADATA_FILE)):
+        if prefix.endswith((MODEL_FILE, ONNX_FILE, METADATA_FILE)):
             prefix = prefix.rsplit("/", 1)[0] + "/" if "/" in prefix else ""
         elif prefix and not prefix.endswith("/"):
             prefix += "/"
@@ -52,42 +53,66 @@ def sha256_of(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
-def verify(content: bytes, metadata: ModelMetadata, origin: str) -> None:
-    actual = sha256_of(content)
-    if actual != metadata.tflite_sha256:
+def expected_sha256(metadata: ModelMetadata, file: str) -> str:
+    if file == ONNX_FILE:
+        if metadata.onnx_sha256 is None:
+            raise ModelError(
+                "model.json records no model.onnx: convert the model with `convert_model.py --onnx` to run it with "
+                "ONNX Runtime (or use the LiteRT backend)"
+            )
+        return metadata.onnx_sha256
+    return metadata.tflite_sha256
+
+
+def verify(content: bytes, metadata: ModelMetadata, origin: str, file: str = MODEL_FILE) -> None:
+    actual, expected = sha256_of(content), expected_sha256(metadata, file)
+    if actual != expected:
         raise ModelIntegrityError(
-            f"{origin}: model.tflite has SHA-256 {actual}, but model.json expects {metadata.tflite_sha256}. "
-            "Upload model.tflite and model.json together, from the same convert_model.py run."
+            f"{origin}: {file} has SHA-256 {actual}, but model.json expects {expected}. "
+            f"Upload {file} and model.json together, from the same convert_model.py run."
         )
 
 
-def read_model_dir(directory: Path) -> tuple[bytes, ModelMetadata]:
-    """The model bytes and metadata from a directory holding model.tflite and model.json, verified."""
+def read_model_dir(directory: Path, file: str = MODEL_FILE) -> tuple[bytes, ModelMetadata]:
+    """The model bytes (model.tflite, or model.onnx) and metadata from a model directory, verified."""
     metadata = ModelMetadata.read(directory / METADATA_FILE)
+    expected_sha256(metadata, file)
     try:
-        content = (directory / MODEL_FILE).read_bytes()
+        content = (directory / file).read_bytes()
     except OSError as error:
-        raise ModelError(f"{directory / MODEL_FILE} cannot be read: {error.strerror or error}") from None
-    verify(content, metadata, str(directory))
+        raise ModelError(f"{directory / file} cannot be read: {error.strerror or error}") from None
+    verify(content, metadata, str(directory), file)
     return content, metadata
 
 
-def fetch_from_s3(uri: str, s3: Any, cache_dir: Path) -> Path:
-    """Download model.json and model.tflite under cache_dir (once per model digest) and return that directory."""
+def fetch_from_s3(uri: str, s3: Any, cache_dir: Path, file: str = MODEL_FILE) -> Path:
+    """Download model.json and the model file under cache_dir (once per model digest); return that directory."""
     location = S3Location.parse(uri)
     staging = Path(tempfile.mkdtemp(prefix="model-", dir=cache_dir))
     try:
         s3.download_file(location.bucket, location.key(METADATA_FILE), str(staging / METADATA_FILE))
         metadata = ModelMetadata.read(staging / METADATA_FILE)
-        target = cache_dir / f"model-{metadata.tflite_sha256}"
-        if (target / MODEL_FILE).is_file():
+        digest = expected_sha256(metadata, file)
+        target = cache_dir / f"model-{digest}"
+        if (target / file).is_file():
             return target
-        s3.download_file(location.bucket, location.key(MODEL_FILE), str(staging / MODEL_FILE))
-        verify((staging / MODEL_FILE).read_bytes(), metadata, uri)
+        s3.download_file(location.bucket, location.key(file), str(staging / file))
+        verify((staging / file).read_bytes(), metadata, uri, file)
+        if target.exists():  # another process of this host got there first
+            return target
         os.replace(staging, target)
         return target
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def model_dir(*, bundled_dir: Path, s3_uri: str | None, s3: Any, cache_dir: Path | None, file: str) -> Path:
+    """Where the model to load lies: downloaded from MODEL_S3_URI when one is set, else the bundled directory."""
+    if not s3_uri:
+        return bundled_dir
+    if s3 is None:
+        raise ValueError("an S3 client is needed to load a model from S3")
+    return fetch_from_s3(s3_uri, s3, cache_dir or Path(tempfile.gettempdir()), file)
 
 
 def default_threads() -> int:
@@ -105,12 +130,7 @@ def load_runner(
     runtime: str = "auto",
 ) -> ModelRunner:
     """The model from MODEL_S3_URI when one is set, else the bundled one; verified, loaded and ready."""
-    if s3_uri:
-        if s3 is None:
-            raise ValueError("an S3 client is needed to load a model from S3")
-        directory = fetch_from_s3(s3_uri, s3, cache_dir or Path(tempfile.gettempdir()))
-    else:
-        directory = bundled_dir
+    directory = model_dir(bundled_dir=bundled_dir, s3_uri=s3_uri, s3=s3, cache_dir=cache_dir, file=MODEL_FILE)
     try:
         content, metadata = read_model_dir(directory)
     except MetadataError as error:

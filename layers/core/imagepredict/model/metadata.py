@@ -74,6 +74,7 @@ class ModelMetadata:
     output_kind: str = "probabilities"
     quantization: str = "none"
     preprocessing: Preprocessing = field(default_factory=Preprocessing)
+    onnx_sha256: str | None = None  # model.onnx from `convert_model.py --onnx`, for the batch worker
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -87,6 +88,8 @@ class ModelMetadata:
             raise MetadataError(f"quantization must be one of {', '.join(QUANTIZATION_MODES)}")
         if len(self.tflite_sha256) != 64:
             raise MetadataError("tflite.sha256 must be a hex SHA-256 digest")
+        if self.onnx_sha256 is not None and len(self.onnx_sha256) != 64:
+            raise MetadataError("onnx.sha256 must be a hex SHA-256 digest")
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ModelMetadata:
@@ -101,6 +104,7 @@ class ModelMetadata:
                 output_kind=str(data["output"].get("kind", "probabilities")),
                 quantization=str(data.get("quantization", "none")),
                 preprocessing=Preprocessing.from_json(data.get("preprocessing", {})),
+                onnx_sha256=str(data["onnx"]["sha256"]) if data.get("onnx") else None,
                 raw=data,
             )
         except (KeyError, TypeError, ValueError) as error:

@@ -1,5 +1,6 @@
 """Predictions: one per uploaded image, from pending to done (or rejected/failed), owned by the user who uploaded it."""
 
+from imagepredict.predictions.result import ImageInfo, ModelRef, PredictionResult, Score
 from imagepredict.predictions.store import (
     DONE,
     FAILED,
@@ -19,9 +20,13 @@ __all__ = [
     "PENDING",
     "PROCESSING",
     "REJECTED",
+    "ImageInfo",
     "InvalidCursor",
+    "ModelRef",
     "Prediction",
+    "PredictionResult",
     "PredictionStore",
+    "Score",
     "build_prediction_store",
 ]
 

@@ -23,6 +23,7 @@ from pymongo.errors import DuplicateKeyError
 
 from imagepredict.clock import isoformat
 from imagepredict.errors import InvalidRequest
+from imagepredict.predictions.result import PredictionResult
 
 PENDING, PROCESSING, DONE, REJECTED, FAILED = "pending", "processing", "done", "rejected", "failed"
 FINISHED = (DONE, REJECTED)
@@ -45,7 +46,7 @@ class Prediction:
     completed_at: datetime | None = None
     etag: str | None = None
     attempts: int = 0
-    result: dict[str, Any] | None = None
+    result: PredictionResult | None = None
     error: dict[str, str] | None = None
     email: dict[str, Any] = field(default_factory=lambda: {"status": PENDING})
     timings: dict[str, float] = field(default_factory=dict)
@@ -58,7 +59,7 @@ class Prediction:
             "filename": self.filename,
             "created_at": isoformat(self.created_at),
             "completed_at": _iso(self.completed_at),
-            "result": self.result,
+            "result": self.result.to_document() if self.result else None,
             "error": self.error,
             "email": email,
         }
@@ -81,7 +82,7 @@ def _prediction(document: dict[str, Any]) -> Prediction:
         completed_at=document.get("completed_at"),
         etag=document.get("etag"),
         attempts=document.get("attempts", 0),
-        result=document.get("result"),
+        result=PredictionResult.from_document(document["result"]) if document.get("result") else None,
         error=document.get("error"),
         email=document.get("email") or {"status": PENDING},
         timings=document.get("timings") or {},
@@ -226,7 +227,7 @@ class PredictionStore:
         *,
         status: str,
         now: datetime,
-        result: dict[str, Any] | None = None,
+        result: PredictionResult | None = None,
         error: dict[str, str] | None = None,
         email_status: str = PENDING,
         timings: dict[str, float] | None = None,
@@ -240,7 +241,7 @@ class PredictionStore:
                 "$set": {
                     "status": status,
                     "completed_at": now,
-                    "result": result,
+                    "result": result.to_document() if result else None,
                     "error": error,
                     "email": {"status": email_status},
                     "timings": timings or {},

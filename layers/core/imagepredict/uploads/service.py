@@ -18,6 +18,7 @@ from imagepredict.auth.tokens import AccessClaims
 from imagepredict.clock import utc_now
 from imagepredict.errors import InvalidRequest
 from imagepredict.predictions import PredictionStore
+from imagepredict.storage.keys import upload_key
 
 ALLOWED_TYPES = {
     "image/jpeg": "jpg",
@@ -69,10 +70,6 @@ def clean_filename(value: object) -> str:
     return name
 
 
-def upload_key(owner_id: str, prediction_id: str, content_type: str) -> str:
-    return f"uploads/{owner_id}/{prediction_id}.{ALLOWED_TYPES[content_type]}"
-
-
 class UploadService:
     def __init__(
         self,
@@ -93,7 +90,7 @@ class UploadService:
 
     def start(self, claims: AccessClaims, request: UploadRequest) -> dict[str, Any]:
         prediction_id = ObjectId()
-        key = upload_key(claims.user_id, str(prediction_id), request.content_type)
+        key = upload_key(claims.user_id, str(prediction_id), ALLOWED_TYPES[request.content_type])
         post = self._s3.generate_presigned_post(
             Bucket=self._bucket,
             Key=key,

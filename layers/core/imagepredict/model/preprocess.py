@@ -1,4 +1,4 @@
-"""An image turned into a model's float input, as the model's metadata describes (resize, colour, scale, mean/std)."""
+"""An image turned into a model's float input, as its metadata describes (resize, colour, scale, mean/std)."""
 
 from __future__ import annotations
 

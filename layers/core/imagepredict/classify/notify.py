@@ -1,0 +1,66 @@
+"""The result email of a finished prediction: sent once, retried when an earlier send failed or its sender vanished."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from urllib.parse import quote
+
+from imagepredict.clock import utc_now
+from imagepredict.email import Mailer, compose_result_email
+from imagepredict.predictions import PENDING, Prediction, PredictionStore
+
+EMAIL_STALE_AFTER = timedelta(minutes=5)
+
+
+class ResultNotifier:
+    def __init__(
+        self,
+        *,
+        store: PredictionStore,
+        mailer: Mailer,
+        sender: str | None,
+        notify_email: str | None,
+        app_url: str,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._store = store
+        self._mailer = mailer
+        self._sender = sender
+        self._notify_email = notify_email
+        self._app_url = app_url
+        self._clock = clock
+
+    def initial_status(self, prediction: Prediction) -> str:
+        """What a newly finished prediction's email starts as: pending when someone can be emailed."""
+        return PENDING if self._recipient(prediction) and self._sender else "skipped"
+
+    def notify(self, prediction: Prediction) -> None:
+        """Send a newly finished prediction's email, unless none is due."""
+        if prediction.email.get("status") == PENDING:
+            self.retry(prediction.id)
+
+    def retry(self, prediction_id: str) -> None:
+        """Send the email if it is still owed (never sent, failed, or claimed by a sender that vanished)."""
+        claimed = self._store.claim_email(prediction_id, self._clock(), EMAIL_STALE_AFTER)
+        if claimed is not None:
+            self._send(claimed)
+
+    def _recipient(self, prediction: Prediction) -> str | None:
+        return prediction.owner_email if prediction.owner_id else self._notify_email
+
+    def _send(self, prediction: Prediction) -> None:
+        recipient = self._recipient(prediction)
+        if not (recipient and self._sender and prediction.result):
+            self._store.email_failed(prediction.id, "no recipient or sender configured")
+            return
+        link = f"{self._app_url}/#/predictions/{quote(prediction.id)}" if prediction.owner_id else None
+        message = compose_result_email(
+            sender=self._sender, recipient=recipient, filename=prediction.filename, result=prediction.result, link=link
+        )
+        try:
+            message_id = self._mailer.send(message)
+        except Exception as error:
+            self._store.email_failed(prediction.id, f"{type(error).__name__}: {error}")
+            raise
+        self._store.email_sent(prediction.id, self._clock(), message_id)

@@ -1,0 +1,27 @@
+"""The bucket's key layout, in one place: what the API presigns, what the pipeline reads and writes.
+
+    uploads/{user id}/{prediction id}.{ext}   images uploaded through POST /uploads (owned by an account)
+    inbox/{anything}                          images dropped in by another system (no account)
+    results/{source key}.json                 the result of an inbox/ image, for the system that dropped it
+
+template.yaml's notification filters and lifecycle rules name the same prefixes (a test keeps them in step).
+"""
+
+from __future__ import annotations
+
+UPLOADS_PREFIX = "uploads/"
+INBOX_PREFIX = "inbox/"
+RESULTS_PREFIX = "results/"
+
+
+def upload_key(owner_id: str, prediction_id: str, extension: str) -> str:
+    return f"{UPLOADS_PREFIX}{owner_id}/{prediction_id}.{extension}"
+
+
+def results_key(source_key: str) -> str:
+    return f"{RESULTS_PREFIX}{source_key}.json"
+
+
+def is_upload(key: str) -> bool:
+    """An account's upload: without its prediction record (deleted by its owner) it is an orphan."""
+    return key.startswith(UPLOADS_PREFIX)
