@@ -11,7 +11,7 @@ PY312_DIR := $(firstword $(wildcard /root/.pyenv/versions/3.12*/bin) $(dir $(she
 SAM_ENV := PATH="$(PY312_DIR):$$PATH" AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} \
 	AWS_EC2_METADATA_DISABLED=true SAM_CLI_TELEMETRY=0
 
-.PHONY: run test unit integration browser chromium lint format build validate deploy clean convert-deps demo-model \
+.PHONY: run worker test unit integration browser chromium lint format build validate deploy clean convert-deps demo-model \
 	bench
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -32,8 +32,15 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-sam.txt
 	@touch $@
 
-run: $(VENV)/.installed  ## the whole system on 127.0.0.1 (API on :3000)
+run: $(VENV)/.installed  ## the whole system on 127.0.0.1 (API on :3000); LOCAL_CLASSIFIER=lambda|worker|both|none
 	$(PY) -m devstack
+
+# The batch worker: joins the stack `make run` started (its .local/worker.env), unless QUEUE_URL etc. are set.
+worker: $(VENV)/.installed  ## one more consumer of the classify queue (ONNX Runtime batches; MODEL_BACKEND=litert)
+	@if [ -z "$$QUEUE_URL" ]; then \
+		test -f .local/worker.env || { echo "no .local/worker.env: start 'make run' first, or set QUEUE_URL etc."; exit 2; }; \
+		set -a; . ./.local/worker.env; set +a; \
+	fi; PYTHONPATH=layers/core:. exec $(PY) -m batchworker
 
 test: lint $(TFLITE_VENV)/.installed chromium  ## lint, then unit, integration and browser tests against real local servers
 	REQUIRE_TFLITE_VENV=1 REQUIRE_BROWSER=1 $(PY) -m pytest

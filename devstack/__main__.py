@@ -10,6 +10,18 @@ import threading
 from devstack.stack import Stack, StackConfig
 
 
+def classifier_line(stack: Stack) -> str:
+    """Who drains the classify queue (LOCAL_CLASSIFIER), and where the batch worker says it is alive."""
+    mode = stack.config.classifier
+    worker = f"batch worker (health: {stack.worker_health_url})"
+    return {
+        "lambda": "the Lambda function (LOCAL_CLASSIFIER=worker|both for the batch worker; `make worker` adds one)",
+        "worker": worker,
+        "both": f"the Lambda function and the {worker}",
+        "none": "nothing yet: run `make worker` (it reads .local/worker.env)",
+    }[mode]
+
+
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the gateway logs each request itself
@@ -29,6 +41,7 @@ def main() -> int:
         f"  Mail       {stack.api_url}/_local/mail   (what SES sent)\n"
         f"  API        {stack.api_url}   (try: curl {stack.api_url}/health)\n"
         f"{routes}\n"
+        f"  Classify   {classifier_line(stack)}\n"
         f"  MongoDB    {stack.mongodb_uri}\n"
         f"  AWS (moto) {stack.aws_endpoint}\n"
         f"  Data       {stack.config.data_dir}\n"

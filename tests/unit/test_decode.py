@@ -9,9 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
-from imagepredict.imaging import ImageRejected, decode_image, sniff_format
+from imagepredict.imaging import DecodedImage, ImageRejected, decode_image, sniff_format
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "digits"
 MAX_PIXELS = 25_000_000
@@ -142,3 +144,45 @@ def test_the_reported_size_is_the_upright_one() -> None:
     exif[0x0112] = 6
     decoded = decode_image(encode(Image.new("RGB", (40, 20)), "JPEG", exif=exif.tobytes()), max_pixels=MAX_PIXELS)
     assert (decoded.width, decoded.height) == (20, 40)
+
+
+KNOWN_CODES = {"not_an_image", "unsupported_format", "corrupt_image", "too_many_pixels"}
+
+
+def decoded_or_rejection(data: bytes) -> DecodedImage | ImageRejected:
+    try:
+        return decode_image(data, max_pixels=MAX_PIXELS)
+    except ImageRejected as rejection:
+        return rejection
+
+
+def assert_plain_rejection_or_rgb(data: bytes) -> None:
+    """Any bytes: an upright RGB picture, or a known code with a message a person can read (no Python internals)."""
+    outcome = decoded_or_rejection(data)
+    if isinstance(outcome, ImageRejected):
+        assert outcome.code in KNOWN_CODES
+        assert outcome.message
+        assert not any(marker in outcome.message for marker in ("<", "0x", "object at", "Traceback", "Error"))
+    else:
+        assert outcome.image.mode == "RGB"
+        assert sorted(outcome.image.size) == sorted((outcome.width, outcome.height))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=4096))
+def test_arbitrary_bytes_decode_or_are_rejected_plainly(data: bytes) -> None:
+    assert_plain_rejection_or_rgb(data)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    sample=st.sampled_from(sorted(SAMPLES.glob("digit-*"))),
+    cut=st.floats(min_value=0.0, max_value=1.0),
+    flips=st.lists(st.tuples(st.floats(min_value=0.0, max_value=1.0), st.integers(0, 255)), max_size=8),
+)
+def test_damaged_real_images_decode_or_are_rejected_plainly(sample: Path, cut: float, flips: list) -> None:
+    """Truncated and bit-flipped PNGs and JPEGs: the damage real uploads carry."""
+    data = bytearray(sample.read_bytes()[: max(1, int(len(sample.read_bytes()) * cut))])
+    for position, value in flips:
+        data[min(len(data) - 1, int(position * len(data)))] = value
+    assert_plain_rejection_or_rgb(bytes(data))

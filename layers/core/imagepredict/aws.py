@@ -19,3 +19,8 @@ def s3_client() -> Any:
 @lru_cache(maxsize=1)
 def ses_client() -> Any:
     return boto3.client("ses", config=Config(retries={"mode": "standard"}))
+
+
+@lru_cache(maxsize=1)
+def sqs_client() -> Any:
+    return boto3.client("sqs", config=Config(retries={"mode": "standard"}))

@@ -79,7 +79,7 @@ class ModelRunner:
         self.input = self._single_tensor(self._interpreter.get_input_details(), "input")
         self.output = self._single_tensor(self._interpreter.get_output_details(), "output")
         self._check_shapes()
-        self.batch_mode = self._batch_mode(batch_mode)
+        self.batch_mode = self.resolve_batch_mode(batch_mode)
         self._batch = 1  # the batch size the interpreter's tensors are allocated for
         self._lock = threading.Lock()
 
@@ -99,7 +99,7 @@ class ModelRunner:
                 f"model.json lists {len(self.metadata.labels)} labels but the model outputs {classes} values"
             )
 
-    def _batch_mode(self, requested: str) -> str:
+    def resolve_batch_mode(self, requested: str) -> str:
         if requested not in ("auto", "resize", "loop"):
             raise ValueError(f"batch_mode must be auto, resize or loop, got {requested!r}")
         if requested == "resize" and not self.input.batch_dynamic:

@@ -1,0 +1,104 @@
+"""A signed-in user of the public API over HTTP, and the files the pipeline must reject, shared by the tests of the
+Lambda path and of the batch worker (both must give the same answers)."""
+
+from __future__ import annotations
+
+import io
+import struct
+import time
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import requests
+from PIL import Image
+
+from tests.conftest import RunningStack, unique_email
+
+SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "digits"
+PASSWORD = "correct horse battery"
+
+
+class Client:
+    """A signed-in user of the public API."""
+
+    def __init__(self, stack: RunningStack) -> None:
+        self.stack = stack
+        self.email = unique_email("uploader")
+        response = requests.post(
+            stack.url("/auth/register"), json={"email": self.email, "name": "Uploader", "password": PASSWORD}
+        )
+        assert response.status_code == 201, response.text
+        self.headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    def start_upload(self, filename: str, content_type: str) -> requests.Response:
+        return requests.post(
+            self.stack.url("/uploads"),
+            json={"filename": filename, "content_type": content_type},
+            headers=self.headers,
+        )
+
+    def upload(self, data: bytes, filename: str = "digit.png", content_type: str = "image/png") -> str:
+        started = self.start_upload(filename, content_type)
+        assert started.status_code == 201, started.text
+        slot = started.json()
+        sent = requests.post(
+            slot["upload"]["url"],
+            data=slot["upload"]["fields"],
+            files={"file": (filename, data, content_type)},
+            timeout=30,
+        )
+        assert sent.status_code in (200, 201, 204), sent.text
+        return slot["prediction_id"]
+
+    def get(self, prediction_id: str) -> requests.Response:
+        return requests.get(self.stack.url(f"/predictions/{prediction_id}"), headers=self.headers)
+
+    def wait(self, prediction_id: str, timeout: float = 60) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            prediction = self.get(prediction_id).json()
+            if prediction["status"] not in ("pending", "processing"):
+                return prediction
+            time.sleep(0.3)
+        raise AssertionError(f"{prediction_id} still {prediction['status']} after {timeout}s\n{self.stack.log_text()}")
+
+
+def mail_to(stack: RunningStack, address: str) -> list[dict[str, Any]]:
+    response = requests.get(stack.url("/_local/mail"), headers={"Accept": "application/json"})
+    assert response.status_code == 200
+    return [message for message in response.json() if message["to"] == address]
+
+
+def png_bomb() -> bytes:
+    header = struct.pack(">IIBBBBB", 50_000, 50_000, 8, 0, 0, 0, 0)
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+    rows = zlib.compress(b"\x00" * 50_001 * 4)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+
+
+def truncated_jpeg() -> bytes:
+    data = (SAMPLES / "digit-7.jpg").read_bytes()
+    return data[: len(data) // 2]
+
+
+def huge_png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("L", (8_000, 6_000)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+# (id, bytes, declared type, the rejection code): what both consumers must answer for files that are no images.
+UNUSABLE: list[tuple[str, Callable[[], bytes], str, str]] = [
+    ("text", lambda: b"just some text, not a picture\n" * 10, "image/png", "not_an_image"),
+    ("truncated-jpeg", truncated_jpeg, "image/jpeg", "corrupt_image"),
+    ("bogus-png", lambda: b"\x89PNG\r\n\x1a\n" + b"\x00bogus" * 20, "image/png", "corrupt_image"),
+    ("huge", huge_png, "image/png", "too_many_pixels"),
+    ("pdf", lambda: b"%PDF-1.4\n" + b"0" * 100, "image/tiff", "unsupported_format"),
+    ("bomb", png_bomb, "image/png", "too_many_pixels"),
+    ("empty", lambda: b"", "image/png", "not_an_image"),
+]
