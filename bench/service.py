@@ -5,11 +5,14 @@ from __future__ import annotations
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import bcrypt
 import requests
+from bson import ObjectId
 from pymongo import MongoClient
 
 from devstack.launch import RunningStack
@@ -107,8 +110,6 @@ def pipeline(stack: RunningStack, jpeg: Path, *, images: int, clients: int) -> d
     elapsed = max(r["finished_at"] for r in results) - started
     database = MongoClient(stack.mongodb_uri, tz_aware=True)["imagepredict"]
     stages: dict[str, list[float]] = {}
-    from bson import ObjectId
-
     for document in database["predictions"].find({"_id": {"$in": [ObjectId(r["id"]) for r in results]}}):
         for name, value in (document.get("timings") or {}).items():
             stages.setdefault(name, []).append(value)
@@ -120,4 +121,80 @@ def pipeline(stack: RunningStack, jpeg: Path, *, images: int, clients: int) -> d
         "to_done_ms": [r["to_done_ms"] for r in results],
         "upload_ms": [r["upload_ms"] for r in results],
         "stages_ms": stages,
+    }
+
+
+FINISHED = ("done", "rejected", "failed")
+TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    content_type: str
+    data: bytes
+
+    @classmethod
+    def of(cls, path: Path) -> Upload:
+        return cls(path.name, TYPES[path.suffix.lower()], path.read_bytes())
+
+
+def _send(stack: RunningStack, headers: dict[str, str], upload: Upload) -> str:
+    """POST /uploads, then the presigned POST to S3; the prediction's id."""
+    slot = requests.post(
+        stack.url("/uploads"), json={"filename": upload.filename, "content_type": upload.content_type}, headers=headers
+    )
+    slot.raise_for_status()
+    body = slot.json()
+    sent = requests.post(
+        body["upload"]["url"],
+        data=body["upload"]["fields"],
+        files={"file": (upload.filename, upload.data, upload.content_type)},
+    )
+    sent.raise_for_status()
+    return str(body["prediction_id"])
+
+
+def _wait_finished(predictions: Any, ids: list[ObjectId], timeout: float) -> None:
+    """Until every prediction is finished, asking MongoDB (not the API: polling it would compete for the CPU)."""
+    deadline = time.monotonic() + timeout
+    query = {"_id": {"$in": ids}, "status": {"$in": list(FINISHED)}}
+    while predictions.count_documents(query) < len(ids):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{len(ids) - predictions.count_documents(query)} predictions did not finish")
+        time.sleep(0.1)
+
+
+def batch_pipeline(stack: RunningStack, uploads: list[Upload], *, clients: int, timeout: float = 300) -> dict[str, Any]:
+    """All uploads by C concurrent clients after one warm-up image; images/s from the first upload to the last
+    completion, and each prediction's recorded stage timings (ms per image)."""
+    headers = [_client(stack) for _ in range(clients)]
+    predictions = MongoClient(stack.mongodb_uri, tz_aware=True)["imagepredict"]["predictions"]
+    _wait_finished(predictions, [ObjectId(_send(stack, headers[0], uploads[0]))], timeout)  # model loaded, warm
+    started_at, started = datetime.now(UTC), time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        ids = list(pool.map(lambda i: ObjectId(_send(stack, headers[i % clients], uploads[i])), range(len(uploads))))
+    uploaded_s = time.perf_counter() - started
+    _wait_finished(predictions, ids, timeout)
+    documents = list(predictions.find({"_id": {"$in": ids}}))
+    last = max(document["completed_at"] for document in documents)
+    elapsed_s = (last - started_at).total_seconds()
+    stages: dict[str, list[float]] = {}
+    for document in documents:
+        for name, value in (document.get("timings") or {}).items():
+            if name.endswith("_ms"):
+                stages.setdefault(name, []).append(float(value))
+    return {
+        "images": len(uploads),
+        "statuses": sorted({document["status"] for document in documents}),
+        "throughput": len(uploads) / elapsed_s,
+        "elapsed_s": elapsed_s,
+        "uploads_s": uploaded_s,
+        "stages_ms": stages,
+        "batch_sizes": [int((document.get("timings") or {}).get("batch_size", 1)) for document in documents],
+        "claimed_to_done_ms": [
+            (document["completed_at"] - document["started_at"]).total_seconds() * 1000
+            for document in documents
+            if document.get("started_at")
+        ],
     }

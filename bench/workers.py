@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.workers_batch import batch_inference
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -232,6 +234,7 @@ KINDS = {
     "onnx": onnx,
     "cold-ours": cold_ours,
     "cold-original": cold_original,
+    "batch": batch_inference,
 }
 
 if __name__ == "__main__":

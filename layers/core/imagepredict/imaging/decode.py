@@ -103,7 +103,8 @@ def decode_image(data: bytes, *, max_pixels: int, target: tuple[int, int] | None
         raise ImageRejected("too_many_pixels", f"The image has more than {max_pixels:,} pixels") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError):
         # Pillow's own words name internals (file objects, chunk names): the user gets a plain reason instead
-        raise ImageRejected("corrupt_image", f"The {detected} file is damaged or truncated and cannot be read") from None
+        message = f"The {detected} file is damaged or truncated and cannot be read"
+        raise ImageRejected("corrupt_image", message) from None
     return DecodedImage(rgb, detected, width, height, frames)
 
 
