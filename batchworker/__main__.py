@@ -19,7 +19,7 @@ from imagepredict.aws import s3_client, sqs_client
 from imagepredict.classify.wiring import build_consumer
 from imagepredict.model import Classifier, ModelError, load_runner
 from imagepredict.model.onnx import load_onnx_runner
-from imagepredict.observability import logger, metrics
+from imagepredict.observability import logger
 from imagepredict.settings import SettingsError
 
 EXIT_OK, EXIT_SETTINGS, EXIT_MODEL, EXIT_QUEUE = 0, 2, 3, 4
@@ -46,7 +46,6 @@ def fail(code: int, message: str) -> int:
 
 
 def main() -> int:
-    metrics.namespace = metrics.namespace or "ImagePredict"
     try:
         settings = load_worker_settings(os.environ)
     except SettingsError as error:

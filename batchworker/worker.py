@@ -18,6 +18,7 @@ from imagepredict.classify.consumer import ClassifyConsumer, MessageResult
 from imagepredict.observability import logger, metrics
 
 STAGES = ("download_ms", "decode_ms", "inference_ms", "store_ms")
+DEFAULT_NAMESPACE = "ImagePredict"  # POWERTOOLS_METRICS_NAMESPACE, as the functions' template sets it
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class BatchWorker:
         self._stop = threading.Event()
         self._deadline: float | None = None
         self._runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch")
+        metrics.namespace = metrics.namespace or DEFAULT_NAMESPACE
         self.abandoned = False  # the drain deadline passed with a batch still running
 
     def stop(self) -> None:
@@ -134,7 +136,10 @@ class BatchWorker:
         if failed and self._policy.failed_visibility_seconds is not None:
             self._queue.set_visibility(failed, self._policy.failed_visibility_seconds)
         report = BatchReport(len(batch), len(done), len(failed), seconds, gather_seconds)
-        self._publish(report, results)
+        try:
+            self._publish(report, results)
+        except Exception:  # metrics are worth a log line, never the worker
+            logger.exception("Could not publish the batch's metrics")
         return report
 
     def _publish(self, report: BatchReport, results: list[MessageResult]) -> None:

@@ -5,6 +5,7 @@ path, SIGTERM mid-batch loses nothing, poison messages end in the dead-letter qu
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +27,7 @@ pytestmark = pytest.mark.slow
 BUCKET = "imagepredict-local-uploads-123456789012"
 QUEUE, DEAD_LETTERS = "imagepredict-local-ClassifyQueue", "imagepredict-local-ClassifyDeadLetters"
 # (file, the digit it shows): the committed samples, PNG and JPEG
+MODEL_DIR = Path(__file__).resolve().parents[2] / "functions" / "classify" / "model"
 DIGITS = [(path.name, path.name.split("-")[1].split(".")[0]) for path in sorted(SAMPLES.glob("digit-*"))]
 
 
@@ -219,3 +221,32 @@ def test_health_says_what_runs_and_404s_elsewhere(worker: WorkerProcess) -> None
     assert body["backend"] == "onnxruntime/CPUExecutionProvider"
     assert body["stopping"] is False
     assert requests.get(f"http://127.0.0.1:{worker.port}/metrics", timeout=5).status_code == 404
+
+
+def run_to_exit(stack: RunningStack, logs: Path, overrides: dict[str, str]) -> tuple[int, str]:
+    process = WorkerProcess(stack, logs / "start.log", overrides)
+    code = process.process.wait(timeout=60)
+    return code, process.log_text()
+
+
+def test_a_bad_setting_exits_2_with_what_to_fix(bare_stack: RunningStack, logs: Path) -> None:
+    code, output = run_to_exit(bare_stack, logs, {"BATCH_SIZE": "0"})
+    assert code == 2
+    assert "bad setting: BATCH_SIZE must be between 1 and 256, got 0" in output
+    assert "Traceback" not in output
+
+
+def test_a_model_that_does_not_match_its_metadata_exits_3(bare_stack: RunningStack, logs: Path) -> None:
+    model = logs / "model"
+    shutil.copytree(MODEL_DIR, model)
+    (model / "model.onnx").write_bytes(b"not the model model.json describes")
+    code, output = run_to_exit(bare_stack, logs, {"MODEL_DIR": str(model)})
+    assert code == 3
+    assert "cannot load the model" in output
+    assert "model.onnx has SHA-256" in output
+
+
+def test_a_queue_that_does_not_exist_exits_4(bare_stack: RunningStack, logs: Path) -> None:
+    code, output = run_to_exit(bare_stack, logs, {"QUEUE_URL": f"{bare_stack.aws_endpoint}/123456789012/no-such-queue"})
+    assert code == 4
+    assert "cannot reach the queue" in output

@@ -59,10 +59,9 @@ def integer_setting(env: Mapping[str, str], name: str, default: int, minimum: in
     raw = env.get(name, "").strip()
     if not raw:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if not (raw.isascii() and raw.lstrip("-").isdigit()):  # int() would take "٣" or "1_000"
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}")
+    value = int(raw)
     if not minimum <= value <= maximum:
         raise SettingsError(f"{name} must be between {minimum} and {maximum}, got {value}")
     return value

@@ -91,7 +91,7 @@ class ClassifyConsumer:
         last_try = self.is_last_try(result.message)
         logger.error(
             "Classification failed",
-            extra={"key": item.key, "last_try": last_try, "error": f"{type(error).__name__}: {error}"},
+            extra={"key": item.key, "last_try": last_try},
             exc_info=error,
         )
         metrics.add_metric(name="ClassifyFailed", unit=MetricUnit.Count, value=1)
