@@ -165,3 +165,18 @@ def test_the_local_stack_adds_a_functions_own_layers_to_the_global_ones() -> Non
     classify = Template(TEMPLATE).function("ClassifyFunction")
     assert classify.layers == [{"Ref": "CoreLayer"}, {"Ref": "MlLayer"}]
     assert Template(TEMPLATE).function("AuthFunction").layers == [{"Ref": "CoreLayer"}]
+
+
+def test_the_bucket_rules_name_the_prefixes_of_the_key_layout() -> None:
+    from imagepredict.storage.keys import INBOX_PREFIX, RESULTS_PREFIX, UPLOADS_PREFIX
+
+    bucket = yaml_parse(TEMPLATE.read_text())["Resources"]["UploadsBucket"]["Properties"]
+    notified = {
+        rule["Value"]
+        for configuration in bucket["NotificationConfiguration"]["QueueConfigurations"]
+        for rule in configuration["Filter"]["S3Key"]["Rules"]
+    }
+    assert notified == {UPLOADS_PREFIX, INBOX_PREFIX}  # results/ is written by the pipeline: it must not re-trigger
+    expiring = {rule["Prefix"] for rule in bucket["LifecycleConfiguration"]["Rules"]}
+    assert {UPLOADS_PREFIX, INBOX_PREFIX} <= expiring
+    assert RESULTS_PREFIX not in notified
