@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from bench import floor, machine, models, report, service, size
+from bench import batch, floor, machine, models, report, service, size
 from bench.run import TFLITE_PYTHON, worker
 from bench.stats import summary
 from devstack.launch import start_stack
@@ -48,7 +48,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="a smoke run: fewer repetitions and images")
     parser.add_argument("--out", type=Path, default=ROOT / "docs", help="where benchmarks.md/.json go (docs/)")
     parser.add_argument("--work", type=Path, default=ROOT / ".bench", help="cache of models and images (.bench/)")
-    parser.add_argument("--skip", default="", help="comma-separated sections to skip: cold,latency,auth,pipeline,size")
+    parser.add_argument(
+        "--skip",
+        default="",
+        help="comma-separated sections to skip: cold,latency,auth,pipeline,batch,worker,size",
+    )
     return parser.parse_args(argv)
 
 
@@ -220,6 +224,16 @@ def main(argv: list[str] | None = None) -> int:
                     )
             finally:
                 stack.stop()
+    if "batch" not in skip:
+        models_dirs = {"standin": standin.variants["none"], "demo": models.DEMO_DIR}
+        reused = {"standin": results["latency"]["litert"]["none/1"]["infer_ms"]} if "latency" in results else {}
+        results["batch"] = batch.inference(
+            models_dirs, photo, rounds=1 if args.quick else 3, quick=args.quick, log=log, lambda_ms=reused
+        )
+    if "worker" not in skip:
+        results["batch_worker"] = batch.end_to_end(
+            photo, images=16 if args.quick else 64, clients=4, rounds=1 if args.quick else 2, log=log
+        )
     build = ROOT / ".aws-sam" / "build"
     if "size" not in skip and build.exists():
         log("sizes of the sam build output")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
+from bench import report_batch, report_worker
 from bench.stats import fmt, percentile, summary
 
 LAMBDA_LIMIT_MB = 250
@@ -109,6 +110,7 @@ def markdown(results: dict[str, Any]) -> str:
         *_auth(results),
         *_size(results),
         *_floor(results),
+        *_batch_sections(results),
         *_fixes(results),
     ]
     return "\n".join(lines) + "\n"
@@ -386,6 +388,17 @@ def _floor(results: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+def _batch_sections(results: dict[str, Any]) -> list[str]:
+    """Sections 7 and 8 (when measured): batched inference, and the batch worker end to end."""
+    lines, number = [], 7
+    if results.get("batch"):
+        lines += report_batch.section(results["batch"], number)
+        number += 1
+    if results.get("batch_worker"):
+        lines += report_worker.section(results["batch_worker"], number)
+    return lines
+
+
 # Measured before the fixes, by this benchmark at commit c29872d (quick mode) and by hand on the same machine.
 BEFORE = {
     "cold_s": 0.61,
@@ -396,7 +409,7 @@ BEFORE = {
 
 def _fixes(results: dict[str, Any]) -> list[str]:
     lines = [
-        "## 7. What the targets made us fix",
+        f"## {7 + bool(results.get('batch')) + bool(results.get('batch_worker'))}. What the targets made us fix",
         "",
         _row("Change", "before", "after (this run)"),
         _row("---", "---", "---"),

@@ -192,9 +192,16 @@ def batch_pipeline(stack: RunningStack, uploads: list[Upload], *, clients: int, 
         "uploads_s": uploaded_s,
         "stages_ms": stages,
         "batch_sizes": [int((document.get("timings") or {}).get("batch_size", 1)) for document in documents],
-        "claimed_to_done_ms": [
-            (document["completed_at"] - document["started_at"]).total_seconds() * 1000
-            for document in documents
-            if document.get("started_at")
-        ],
+        "claimed_to_done_ms": _gaps(documents, "started_at", "completed_at"),
+        "store_email_ms": _gaps(documents, "completed_at", "sent_at"),
     }
+
+
+def _gaps(documents: list[dict[str, Any]], start: str, end: str) -> list[float]:
+    """Milliseconds between two recorded moments of each prediction (the email's `sent_at` is under `email`)."""
+    found = []
+    for document in documents:
+        moments = {**document, "sent_at": (document.get("email") or {}).get("sent_at")}
+        if moments.get(start) and moments.get(end):
+            found.append((moments[end] - moments[start]).total_seconds() * 1000)
+    return found

@@ -10,7 +10,7 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from bench import floor, report, service, size
+from bench import batch, floor, report, report_batch, report_worker, service, size
 from bench.__main__ import COLD_ENV
 from bench.machine import cpu, versions
 from bench.run import TFLITE_PYTHON, worker
@@ -117,3 +117,30 @@ def test_sizes_follow_the_template_and_the_report_judges_every_target(tmp_path: 
     assert "## 5. Size" in text
     assert "## 6. Physical floor" in text
     assert summary([1.0, 2.0, 3.0])["median"] == 2.0
+
+
+def test_batched_inference_is_measured_and_reported() -> None:
+    measured = batch.inference({"demo": DEMO}, JPEG, rounds=1, quick=True, log=lambda _: None, sizes=(1, 4))
+    entry = measured["models"]["demo"]
+    assert entry["lambda_from"] == "batch"
+    assert entry["lambda"]["median"] > 0
+    assert {"onnx", "resize", "loop", "resize_over_loop", "onnx_per_vcpu_over_lambda"} <= set(entry["sizes"]["4"])
+    assert entry["sizes"]["4"]["backend"] == "onnxruntime/CPUExecutionProvider"
+    text = "\n".join(report_batch.section(measured, 7))
+    assert "## 7. Batched inference" in text
+    assert "**batch " in text
+    if not measured["cuda"]["measured"]:
+        assert batch.NO_GPU in text
+
+
+def test_the_batch_worker_is_measured_end_to_end_on_a_stack() -> None:
+    settings = batch.stack_settings([4])["worker/4"]
+    run = batch.on_stack(settings, batch.upload_mix(JPEG, 4), clients=2)
+    assert run["statuses"] == ["done"]
+    assert run["batches"]
+    assert run["throughput"] > 0
+    assert {"download_ms", "decode_ms", "inference_ms"} <= set(run["stages_ms"])
+    rows = {"worker/4": {"env": settings, **batch.pooled([run])}}
+    worker = {"images": 4, "clients": 2, "cores": 2, "rounds": 1, "rows": rows}
+    text = "\n".join(report_worker.section(worker, 8))
+    assert "`BATCH_SIZE=4` wins" in text
