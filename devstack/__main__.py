@@ -25,7 +25,11 @@ def classifier_line(stack: Stack) -> str:
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the gateway logs each request itself
-    stack = Stack(StackConfig.from_env())
+    try:
+        stack = Stack(StackConfig.from_env())
+    except ValueError as error:  # a bad LOCAL_* setting
+        logging.getLogger("devstack").error("could not start: %s", error)
+        return 2
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())

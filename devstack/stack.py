@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shlex
 import socket
 import subprocess
 import sys
@@ -19,6 +18,14 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from devstack.batch import (
+    WORKER_VARIABLES,
+    answers_200,
+    classifier_mode,
+    worker_process_env,
+    worker_settings,
+    write_worker_env_file,
+)
 from devstack.functions import DeployedFunction, FunctionPool
 from devstack.gateway import Cors, Gateway
 from devstack.provision import REGION, Provisioner
@@ -81,33 +88,9 @@ class StackConfig:
             sqs_retry_seconds=int(env.get("LOCAL_SQS_RETRY_SECONDS") or 2),
             sender_email=env.get("LOCAL_SENDER_EMAIL") or "results@imagepredict.test",
             stack_name=env.get("LOCAL_STACK_NAME") or "imagepredict-local",
-            classifier=_classifier(env.get("LOCAL_CLASSIFIER") or "lambda"),
+            classifier=classifier_mode(env.get("LOCAL_CLASSIFIER") or "lambda"),
             worker_env={name: env[name] for name in WORKER_VARIABLES if env.get(name)},
         )
-
-
-CLASSIFIERS = ("lambda", "worker", "both", "none")  # none: nothing drains the queue until you run `make worker`
-# The batch worker's own settings, passed through from the caller's environment (the rest come from the template).
-WORKER_VARIABLES = (
-    "BATCH_SIZE",
-    "BATCH_WAIT_MS",
-    "POLL_WAIT_SECONDS",
-    "WORKER_CONCURRENCY",
-    "MODEL_BACKEND",
-    "ONNX_PROVIDERS",
-    "LITERT_BATCH_MODE",
-    "MODEL_DIR",
-    "DRAIN_SECONDS",
-    "HEARTBEAT_SECONDS",
-    "HEALTH_PORT",
-    "HEALTH_STALE_SECONDS",
-)
-
-
-def _classifier(value: str) -> str:
-    if value not in CLASSIFIERS:
-        raise ValueError(f"LOCAL_CLASSIFIER must be one of {', '.join(CLASSIFIERS)}, got {value!r}")
-    return value
 
 
 def wait_until(check: Any, what: str, timeout: float = 30.0) -> None:
@@ -121,14 +104,6 @@ def wait_until(check: Any, what: str, timeout: float = 30.0) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"{what} did not come up within {timeout:.0f} s")
         time.sleep(0.1)
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own loopback URL
-            return response.status == 200
-    except OSError:
-        return False
 
 
 def port_open(port: int) -> bool:
@@ -148,7 +123,6 @@ class Stack:
         self.mongodb_uri = ""
         self.aws_endpoint = ""
         self.worker_health_url: str | None = None
-        self._worker_env: dict[str, str] = {}
 
     @property
     def api_url(self) -> str:
@@ -265,9 +239,7 @@ class Stack:
         for function, properties in self.template.sqs_event_sources():
             resolved = provisioner.resolver.resolve(properties)
             if function == CLASSIFY_FUNCTION:
-                self._write_worker_env(provisioner, sqs, str(resolved["Queue"]))
-                if self.config.classifier in ("worker", "both"):
-                    self._start_worker()
+                self._start_batch_worker(provisioner, sqs, str(resolved["Queue"]))
                 if self.config.classifier in ("worker", "none"):
                     continue
             source = EventSource(
@@ -280,36 +252,22 @@ class Stack:
             poller.start()
             self.pollers.append(poller)
 
-    def worker_environment(self, provisioner: Provisioner, sqs: Any, queue_arn: str) -> dict[str, str]:
-        """The classify function's settings (as the template resolves them here) plus the worker's own."""
+    def _start_batch_worker(self, provisioner: Provisioner, sqs: Any, queue_arn: str) -> None:
+        """Write .local/worker.env (for `make worker`) and, when LOCAL_CLASSIFIER asks for it, start a worker."""
         spec = next(spec for spec in self.template.functions() if spec.logical_id == CLASSIFY_FUNCTION)
         queue_url = sqs.get_queue_url(QueueName=queue_arn.rsplit(":", 1)[1])["QueueUrl"]
-        return {
-            **self.function_environment(spec, provisioner),
-            "QUEUE_URL": queue_url,
-            "FAILED_VISIBILITY_SECONDS": str(self.config.sqs_retry_seconds),  # as the local Lambda poller does
-            "POLL_WAIT_SECONDS": "5",  # a quick stop locally; SQS's 20 s on AWS
-            "HEALTH_PORT": str(free_port()),
-            "HEALTH_HOST": HOST,
-            "POWERTOOLS_SERVICE_NAME": "batch-worker",
-            **self.config.worker_env,
-        }
-
-    def _write_worker_env(self, provisioner: Provisioner, sqs: Any, queue_arn: str) -> None:
-        """.local/worker.env: what `make worker` reads to join this stack as one more consumer."""
-        self._worker_env = self.worker_environment(provisioner, sqs, queue_arn)
-        shared = {k: v for k, v in self._worker_env.items() if k not in ("HEALTH_PORT", "HEALTH_HOST")}
-        lines = [f"{name}={shlex.quote(value)}" for name, value in sorted(shared.items())]
-        (self.config.data_dir / "worker.env").write_text("\n".join(lines) + "\n")
-
-    def _start_worker(self) -> None:
-        env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "TMPDIR") if key in os.environ}
-        env.update(self._worker_env)
-        env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT)])
-        env["PYTHONUNBUFFERED"] = "1"
-        self._spawn("batchworker", [sys.executable, "-m", "batchworker"], env)
-        self.worker_health_url = f"http://{HOST}:{env['HEALTH_PORT']}/health"
-        wait_until(lambda: self._alive() and _answers(self.worker_health_url or ""), "the batch worker", timeout=60)
+        settings = worker_settings(
+            self.function_environment(spec, provisioner),
+            queue_url,
+            self.config.sqs_retry_seconds,
+            self.config.worker_env,
+        )
+        write_worker_env_file(self.config.data_dir / "worker.env", settings)
+        if self.config.classifier in ("worker", "both"):
+            env = worker_process_env(settings, HOST, free_port())
+            self._spawn("batchworker", [sys.executable, "-m", "batchworker"], env)
+            self.worker_health_url = f"http://{HOST}:{env['HEALTH_PORT']}/health"
+            wait_until(lambda: self._alive() and answers_200(self.worker_health_url or ""), "the batch worker", 60)
 
     def stop(self) -> None:
         for poller in self.pollers:

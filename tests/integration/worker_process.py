@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import signal
 import subprocess
@@ -15,6 +14,7 @@ from typing import Any
 
 import requests
 
+from devstack.batch import worker_process_env
 from devstack.stack import free_port
 from tests.conftest import ROOT, RunningStack
 
@@ -32,18 +32,8 @@ def stack_worker_env(stack: RunningStack) -> dict[str, str]:
 class WorkerProcess:
     def __init__(self, stack: RunningStack, log_path: Path, overrides: Mapping[str, str] | None = None) -> None:
         self.port = free_port()
-        env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "TMPDIR") if key in os.environ}
-        env.update(stack_worker_env(stack))
-        env.update(
-            {
-                "HEALTH_PORT": str(self.port),
-                "HEALTH_HOST": "127.0.0.1",
-                "POLL_WAIT_SECONDS": "1",
-                "PYTHONPATH": os.pathsep.join([str(ROOT / "layers" / "core"), str(ROOT)]),
-                "PYTHONUNBUFFERED": "1",
-            }
-        )
-        env.update(overrides or {})
+        settings = {**stack_worker_env(stack), "POLL_WAIT_SECONDS": "1", **(overrides or {})}
+        env = worker_process_env(settings, "127.0.0.1", self.port)
         self.log_path = log_path
         with open(log_path, "ab") as log:
             self.process = subprocess.Popen(
