@@ -118,6 +118,19 @@ def test_the_worker_and_the_lambda_function_drain_one_queue_together(stack: Runn
         assert worker.terminate() == 0, worker.log_text()
 
 
+def test_the_worker_alone_drains_the_queue(bare_stack: RunningStack, logs: Path) -> None:
+    """LOCAL_CLASSIFIER=none and one worker: 52 uploads, all through the worker, in batches."""
+    worker = WorkerProcess(bare_stack, logs / "alone.log", {"BATCH_SIZE": "16", "BATCH_WAIT_MS": "500"})
+    try:
+        worker.wait_healthy()
+        uploads = upload_all([Client(bare_stack) for _ in range(2)], 52)
+        assert_classified_and_emailed_once(bare_stack, uploads)
+        assert set(uploads) <= classified_by(worker.log_text())
+        assert max(batch["classified"] for batch in worker.log_records("Batch finished")) > 1
+    finally:
+        assert worker.terminate() == 0, worker.log_text()
+
+
 def test_sigterm_mid_batch_finishes_the_batch_and_exits_0(bare_stack: RunningStack, logs: Path) -> None:
     settings = {"BATCH_SIZE": "24", "BATCH_WAIT_MS": "4000", "WORKER_CONCURRENCY": "1", "DRAIN_SECONDS": "30"}
     first = WorkerProcess(bare_stack, logs / "first.log", settings)
