@@ -196,3 +196,19 @@ def test_the_heartbeat_keeps_a_long_batch_invisible_and_lets_go_after(stack: Run
     assert heartbeat.beats >= 5
     time.sleep(2.5)
     assert [m.message.message_id for m in queue.receive(10, 1)] == [held[0].message.message_id]
+
+
+def test_one_object_named_three_times_in_a_batch_is_classified_once(
+    harness: Harness, queues: Queues, classifier: Any
+) -> None:
+    worker = make_worker(queues, build_consumer(get_settings(), lambda: classifier))
+    recipient = unique_email()
+    prediction_id, key, etag = harness.pending(recipient)
+    queues.send(harness.body(key, etag), harness.body(key, etag), harness.body(key, etag))
+    batch, _ = worker.gather()
+    assert len(batch) == 3
+    report = worker.process(batch)
+    assert (report.done, report.failed) == (3, 0)  # every message settled
+    stored = harness.prediction(prediction_id)
+    assert (stored.status, stored.attempts) == ("done", 1)
+    assert len(harness.mail_to(recipient)) == 1

@@ -86,6 +86,10 @@ class _Claimed:
 ItemResult = Outcome | Exception
 
 
+def _as_duplicate(result: ItemResult) -> ItemResult:
+    return result if isinstance(result, Exception) else Outcome("duplicate", result.prediction_id)
+
+
 class ClassifyService:
     def __init__(
         self,
@@ -116,7 +120,22 @@ class ClassifyService:
         return result
 
     def handle_batch(self, items: Sequence[StoredObject]) -> list[ItemResult]:
-        """Each object's outcome, or the exception that stopped it, in order. One inference call for the batch."""
+        """Each object's outcome, or the exception that stopped it, in order. One inference call for the batch.
+
+        S3 delivers events at least once, so a batch may name one object version twice: it is classified once,
+        and its other mentions are duplicates (or fail with it, so their messages are retried too)."""
+        first_of: dict[tuple[str, str, str], int] = {}
+        for index, item in enumerate(items):
+            first_of.setdefault((item.bucket, item.key, item.etag), index)
+        unique = sorted(first_of.values())
+        handled = dict(zip(unique, self._handle_unique([items[i] for i in unique]), strict=True))
+        results = []
+        for index, item in enumerate(items):
+            first = handled[first_of[(item.bucket, item.key, item.etag)]]
+            results.append(first if index in handled else _as_duplicate(first))
+        return results
+
+    def _handle_unique(self, items: Sequence[StoredObject]) -> list[ItemResult]:
         results: list[ItemResult | None] = [None] * len(items)
         claimed: dict[int, _Claimed] = {}
         for index, started in enumerate(self._map(partial(self._attempt, self._claim), items)):
