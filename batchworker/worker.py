@@ -18,7 +18,6 @@ from imagepredict.classify.consumer import ClassifyConsumer, MessageResult
 from imagepredict.observability import logger, metrics
 
 STAGES = ("download_ms", "decode_ms", "inference_ms", "store_ms")
-DEFAULT_NAMESPACE = "ImagePredict"  # POWERTOOLS_METRICS_NAMESPACE, as the functions' template sets it
 
 
 @dataclass(frozen=True)
@@ -57,7 +56,6 @@ class BatchWorker:
         self._stop = threading.Event()
         self._deadline: float | None = None
         self._runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch")
-        metrics.namespace = metrics.namespace or DEFAULT_NAMESPACE
         self.abandoned = False  # the drain deadline passed with a batch still running
 
     def stop(self) -> None:

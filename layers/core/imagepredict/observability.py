@@ -28,6 +28,8 @@ def _tracer() -> Tracer:
     return Tracer()
 
 
+DEFAULT_NAMESPACE = "ImagePredict"  # the template's POWERTOOLS_METRICS_NAMESPACE, also for the worker and tests
+
 logger = Logger()
 tracer = _tracer()
-metrics = Metrics()
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or DEFAULT_NAMESPACE)

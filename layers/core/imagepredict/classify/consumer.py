@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from aws_lambda_powertools.metrics import MetricUnit
 
 from imagepredict.classify.events import PoisonMessage, objects_in
-from imagepredict.classify.service import ClassifyService, Outcome, StoredObject
+from imagepredict.classify.models import Outcome, StoredObject
+from imagepredict.classify.service import ClassifyService
 from imagepredict.observability import logger, metrics
 
 FAILED_CODE = "classification_failed"

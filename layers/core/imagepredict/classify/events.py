@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from urllib.parse import unquote_plus
 
-from imagepredict.classify.service import StoredObject
+from imagepredict.classify.models import StoredObject
 
 
 class PoisonMessage(ValueError):

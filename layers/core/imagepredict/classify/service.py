@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from imagepredict.classify.models import Limits, Outcome, Stopwatch, StoredObject
 from imagepredict.classify.notify import ResultNotifier
 from imagepredict.clock import isoformat, utc_now
 from imagepredict.imaging import DecodedImage, ImageRejected, decode_image
@@ -37,39 +38,6 @@ from imagepredict.storage.keys import is_upload, results_key
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-@dataclass(frozen=True)
-class StoredObject:
-    bucket: str
-    key: str  # already URL-decoded
-    etag: str
-    size: int
-    event_time: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Limits:
-    max_bytes: int
-    max_pixels: int
-
-
-@dataclass(frozen=True)
-class Outcome:
-    status: str  # done, rejected, duplicate, orphan
-    prediction_id: str | None = None
-    detail: str | None = None
-    timings: dict[str, float] = field(default_factory=dict, compare=False)  # ms per stage, for metrics
-
-
-class Stopwatch:
-    def __init__(self) -> None:
-        self.timings: dict[str, float] = {}
-
-    def lap(self, name: str, started: float) -> float:
-        now = time.perf_counter()
-        self.timings[name] = round((now - started) * 1000, 3)
-        return now
 
 
 @dataclass

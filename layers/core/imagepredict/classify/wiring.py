@@ -7,8 +7,9 @@ from concurrent.futures import Executor
 
 from imagepredict.aws import s3_client, ses_client
 from imagepredict.classify.consumer import ClassifyConsumer
+from imagepredict.classify.models import Limits
 from imagepredict.classify.notify import ResultNotifier
-from imagepredict.classify.service import ClassifyService, Limits
+from imagepredict.classify.service import ClassifyService
 from imagepredict.email import Mailer
 from imagepredict.model import Classifier
 from imagepredict.predictions import build_prediction_store
