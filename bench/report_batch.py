@@ -157,12 +157,40 @@ def _winner(name: str, entry: dict[str, Any], threads: int) -> str:
     sizes = {int(size): stats for size, stats in entry["sizes"].items()}
     onnx = {size: stats["onnx"]["median"] for size, stats in sizes.items() if "onnx" in stats}
     won = winning_size(onnx)
-    best_config, best_ips = _best(sizes[winning_size({s: _best(st)[1] for s, st in sizes.items()})])
     return (
         f"{MODELS.get(name, name)}: **batch {won}** with ONNX Runtime, {onnx[won]:.0f} images/s "
-        f"({', '.join(f'{onnx[s]:.0f} at {s}' for s in sorted(onnx))}); the fastest CPU configuration "
-        f"(smallest batch within {TOLERANCE:.0%} of the best) is {CONFIGS[best_config]} at {best_ips:.0f} "
-        f"images/s. Why: {_cost_split(onnx, won)} {_beyond(onnx, won, threads)}"
+        f"({', '.join(f'{onnx[s]:.0f} at {s}' for s in sorted(onnx))}); {_fastest(sizes)} "
+        f"Why: {_cost_split(onnx, won)} {_beyond(onnx, won, threads)} {_per_vcpu(entry, threads)}"
+    )
+
+
+def _fastest(sizes: dict[int, dict[str, Any]]) -> str:
+    size = winning_size({s: _best(stats)[1] for s, stats in sizes.items()})
+    config, ips = _best(sizes[size])
+    return (
+        f"the fastest CPU configuration (the smallest batch within {TOLERANCE:.0%} of the best) is "
+        f"{_label(config, size)} at batch {size}, {ips:.0f} images/s."
+    )
+
+
+def _label(config: str, size: int) -> str:
+    return "LiteRT (one image: one invoke in either mode)" if size == 1 and config != "onnx" else CONFIGS[config]
+
+
+def _per_vcpu(entry: dict[str, Any], threads: int) -> str:
+    """How the best batched configuration per vCPU compares with the Lambda path's one image per vCPU."""
+    ratios = {
+        (size, config): stats[f"{config}_per_vcpu_over_lambda"]
+        for size, stats in entry["sizes"].items()
+        for config in CONFIGS
+        if config in stats
+    }
+    (size, config), ratio = max(ratios.items(), key=lambda item: item[1])
+    verdict = "reaches" if ratio >= 1 else "does not reach"
+    return (
+        f"Per vCPU, the best configuration at {threads} threads, {_label(config, int(size))} at batch {size}, "
+        f"{verdict} the Lambda path's {entry['lambda']['median']:.0f} images/s (one image, one thread): "
+        f"{ratio:.2f}× of it."
     )
 
 
