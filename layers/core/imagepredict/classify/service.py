@@ -174,13 +174,15 @@ class ClassifyService:
             classifications = classifier.predict_batch([work.model_input for work in claimed.values()])
         except Exception as error:  # the whole batch failed: every message is delivered again
             return dict.fromkeys(claimed, error)
-        finished: dict[int, ItemResult] = {}
-        for (index, work), classification in zip(claimed.items(), classifications, strict=True):
+        ready = []
+        for work, classification in zip(claimed.values(), classifications, strict=True):
             work.watch.timings["inference_ms"] = classification.inference_ms
             if len(claimed) > 1:
                 work.watch.timings["batch_size"] = len(claimed)
-            finished[index] = self._attempt(self._finish, work, self._result(work, classification, classifier))
-        return finished
+            ready.append((work, self._result(work, classification, classifier)))
+        # storing and emailing wait on MongoDB and SES: in parallel, like the downloads
+        finished = self._map(lambda pair: self._attempt(self._finish, *pair), ready)
+        return dict(zip(claimed, finished, strict=True))
 
     def _result(self, work: _Claimed, classification: Classification, classifier: Classifier) -> PredictionResult:
         metadata, decoded = classifier.metadata, work.decoded
