@@ -36,7 +36,8 @@ def section(worker: dict[str, Any], number: int) -> list[str]:
         "The stages are each prediction's recorded `timings`, mean ms per image: *queued* is the S3 event to the "
         "claim (for the worker it includes gathering the batch); *inference* is the image's share of its batch's "
         "call; *store* is the results JSON written for `inbox/` objects only (zero for uploads); *store + email* "
-        "is `completed_at` to the email's `sent_at` (the MongoDB write and the SES send, image after image).",
+        "is `completed_at` to the email's `sent_at` "
+        "(the MongoDB write and the SES send; the worker runs a batch's in parallel threads).",
         "",
         table_row(
             "Classifier",
@@ -118,7 +119,7 @@ def _against_lambda(rows: dict[str, Any], best: float) -> list[str]:
         "",
         f"The Lambda path is faster here ({lambda_rate:.1f} against {best:.1f} images/s, {lambda_rate / best:.2f}×): "
         f"its local event source runs {concurrency} invocations at once, one image each, while the worker runs one "
-        "batch at a time and, within it, stores and emails image after image.",
+        "batch at a time (its downloads, stores and emails in parallel threads).",
     ]
 
 
@@ -128,14 +129,14 @@ def _per_batch(size: int, row: dict[str, Any]) -> list[str]:
     if not batches:
         return []
     wall, images = _mean([b["batch_ms"] for b in batches]), _mean([b["classified"] for b in batches])
-    serial = _mean(row["store_email_ms"]) * images
+    store_email = _mean(row["store_email_ms"])
     inference = _mean(row["stages_ms"].get("inference_ms", [])) * images
     fetch = _mean(row["stages_ms"].get("download_ms", [])) + _mean(row["stages_ms"].get("decode_ms", []))
     return [
         f"Per batch at `BATCH_SIZE={size}`: {wall:.0f} ms of wall time for {images:.1f} images on average (after "
-        f"gathering for {_mean([b['gather_ms'] for b in batches]):.0f} ms). Storing and emailing, image after "
-        f"image, take about {serial:.0f} ms of it ({serial / wall:.0%}); the one inference call {inference:.1f} ms "
-        f"({inference / wall:.1%}); download + decode run in parallel threads at {fetch:.0f} ms per image.",
+        f"gathering for {_mean([b['gather_ms'] for b in batches]):.0f} ms). The one inference call takes "
+        f"{inference:.1f} ms of it ({inference / wall:.1%}); download + decode ({fetch:.0f} ms per image) and "
+        f"store + email ({store_email:.0f} ms per image) run in the worker's parallel threads.",
     ]
 
 
@@ -154,5 +155,5 @@ def _wall_per_image(workers: dict[int, dict[str, Any]]) -> list[str]:
         "",
         f"A batch's wall time per image it classified: {listed}. That, not the inference call, is what the batch "
         "size changes here: the queue's receive and delete round trips are paid once per batch, and the images' "
-        "downloads overlap in the worker's threads, while storing and emailing stay one image after another.",
+        "downloads, stores and emails overlap in the worker's threads.",
     ]
