@@ -11,7 +11,7 @@ PY312_DIR := $(firstword $(wildcard /root/.pyenv/versions/3.12*/bin) $(dir $(she
 SAM_ENV := PATH="$(PY312_DIR):$$PATH" AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} \
 	AWS_EC2_METADATA_DISABLED=true SAM_CLI_TELEMETRY=0
 
-.PHONY: run worker test unit integration browser chromium lint format build validate deploy clean convert-deps demo-model \
+.PHONY: run worker gpu-requirements test unit integration browser chromium lint format build validate deploy clean convert-deps demo-model \
 	bench
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -71,6 +71,10 @@ convert-deps: $(VENV)/.installed  ## TensorFlow & co. for convert_model.py (in .
 
 demo-model: $(VENV)/.installed  ## retrain the digits demo model, convert it, refresh the sample images
 	$(PY) -m training.train_digits
+
+# The GPU image's pins, resolved for Linux x86-64 / CPython 3.12 wheels (not this machine): gpu/requirements.txt.
+gpu-requirements: $(VENV)/.installed  ## re-pin gpu/requirements.txt from gpu/requirements.in
+	$(PY) -m gpu.lock
 
 # Benchmarks (TensorFlow allowed here, never in a function): docs/benchmarks.md + .json. QUICK=1 for a smoke run.
 bench: $(VENV)/.installed $(TFLITE_VENV)/.installed build  ## measure cold start, latency, pipeline, auth, size
