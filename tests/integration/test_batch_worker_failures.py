@@ -100,7 +100,7 @@ def test_mongodb_down_mid_batch_leaves_the_messages_and_they_complete_once_it_is
     assert queues.dead_letters() == []
 
 
-def test_ses_refusing_keeps_the_result_and_the_retry_sends_one_email(
+def test_an_email_ses_refuses_is_final_and_its_message_is_deleted(
     harness: Harness, queues: Queues, classifier: Any
 ) -> None:
     worker = make_worker(queues, build_consumer(get_settings(), lambda: classifier))
@@ -108,16 +108,14 @@ def test_ses_refusing_keeps_the_result_and_the_retry_sends_one_email(
     prediction_id, key, etag = harness.pending(recipient)
     queues.send(harness.body(key, etag))
     harness.ses.delete_identity(Identity=SENDER)
-    assert run_one_batch(worker).failed == 1
+    try:
+        assert run_one_batch(worker).done == 1
+    finally:
+        harness.ses.verify_email_identity(EmailAddress=SENDER)
     stored = harness.prediction(prediction_id)
-    assert (stored.status, stored.email["status"]) == ("done", "failed")
-
-    harness.ses.verify_email_identity(EmailAddress=SENDER)
-    assert run_one_batch(worker).done == 1
-    again = harness.prediction(prediction_id)
-    assert again.email["status"] == "sent"
-    assert again.completed_at == stored.completed_at  # classified once
-    assert len(harness.mail_to(recipient)) == 1
+    assert (stored.status, stored.email["status"]) == ("done", "refused")
+    assert worker.gather()[0] == []  # deleted, not left to loop into the dead-letter queue
+    assert harness.mail_to(recipient) == []
 
 
 def test_a_message_that_keeps_failing_is_marked_failed_on_its_last_receive_and_moves_to_the_dlq(

@@ -9,9 +9,10 @@ import json
 import pytest
 from bson import ObjectId
 
+from devstack.stack import free_port
 from imagepredict.settings import get_settings
 from tests.conftest import unique_email
-from tests.integration.classify_harness import NOTIFY, SAMPLES, SENDER, Harness
+from tests.integration.classify_harness import NOTIFY, SAMPLES, SENDER, Harness, clear_container_caches
 
 pytestmark = pytest.mark.slow
 
@@ -30,25 +31,46 @@ def test_mongodb_down_mid_batch_fails_the_records_and_they_complete_once_it_is_b
     assert harness.prediction(second).result.top.label == "3"
 
 
-def test_ses_failing_keeps_the_result_and_retries_only_the_email(harness: Harness) -> None:
+def test_ses_unreachable_keeps_the_result_and_retries_only_the_email(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
     recipient = unique_email()
     prediction_id, key, etag = harness.pending(recipient)
     record = harness.record(key, etag)
-    harness.ses.delete_identity(Identity=SENDER)  # SES now rejects the sender: MessageRejected
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SES", f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    clear_container_caches()
 
-    assert harness.invoke(record) == {record["messageId"]}
+    assert harness.invoke(record) == {record["messageId"]}  # transient: the message is delivered again
     stored = harness.prediction(prediction_id)
-    assert stored.status == "done"
-    assert stored.email["status"] == "failed"
-    assert "MessageRejected" in stored.email["error"]
+    assert (stored.status, stored.email["status"]) == ("done", "failed")
+    assert "EndpointConnectionError" in stored.email["error"]
 
-    harness.ses.verify_email_identity(EmailAddress=SENDER)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_SES")
+    clear_container_caches()
+    harness.handler.consumer.cache_clear()
     assert harness.invoke(harness.record(key, etag, receive_count=2)) == set()
     again = harness.prediction(prediction_id)
     assert again.email["status"] == "sent"
     assert again.completed_at == stored.completed_at  # not classified a second time
     assert harness.invoke(harness.record(key, etag, receive_count=3)) == set()  # and a third delivery sends nothing
     assert len(harness.mail_to(recipient)) == 1
+
+
+def test_an_email_ses_refuses_is_final_and_the_message_is_done(harness: Harness) -> None:
+    recipient = unique_email()
+    prediction_id, key, etag = harness.pending(recipient)
+    harness.ses.delete_identity(Identity=SENDER)  # SES now refuses the sender: MessageRejected
+    try:
+        assert harness.invoke(harness.record(key, etag)) == set()  # not retried into the dead-letter queue
+        stored = harness.prediction(prediction_id)
+        assert (stored.status, stored.email["status"], stored.email["error"]) == ("done", "refused", "MessageRejected")
+        assert stored.public()["email"]["reason"].startswith("The email service refused")
+        harness.ses.verify_email_identity(EmailAddress=SENDER)
+        assert harness.invoke(harness.record(key, etag, receive_count=2)) == set()  # a duplicate event
+        assert harness.prediction(prediction_id).email["status"] == "refused"  # final: not sent after all
+        assert harness.mail_to(recipient) == []
+    finally:
+        harness.ses.verify_email_identity(EmailAddress=SENDER)
 
 
 def test_a_record_that_keeps_failing_is_marked_failed_on_its_last_try_and_the_rest_of_the_batch_is_done(

@@ -14,7 +14,7 @@ const REASONS = {
   corrupt_image: "The image file is damaged or incomplete.",
   classification_failed: "Something went wrong on our side while classifying this image. It has been set aside for investigation.",
 };
-const EMAIL = { pending: "Email: on its way", sending: "Email: on its way", sent: "Email: sent", failed: "Email: could not be sent yet", skipped: "Email: not sent" };
+const EMAIL = { pending: "Email: on its way", sending: "Email: on its way", sent: "Email: sent", failed: "Email: could not be sent yet", refused: "Email: the email service refused it", skipped: "Email: not sent" };
 
 function alertBox() {
   return h("div", { className: "alert", role: "alert", hidden: true });

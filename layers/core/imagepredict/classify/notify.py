@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from imagepredict.clock import utc_now
 from imagepredict.email import Mailer, compose_result_email
+from imagepredict.email.failures import classify_send_error
 from imagepredict.predictions import PENDING, Prediction, PredictionStore
 
 EMAIL_STALE_AFTER = timedelta(minutes=5)
@@ -61,6 +62,10 @@ class ResultNotifier:
         try:
             message_id = self._mailer.send(message)
         except Exception as error:
-            self._store.email_failed(prediction.id, f"{type(error).__name__}: {error}")
+            failure = classify_send_error(error)
+            if failure.permanent:  # final: recorded, and the message is done (retrying would be refused again)
+                self._store.email_refused(prediction.id, failure.code, failure.reason)
+                return
+            self._store.email_failed(prediction.id, f"{failure.code}: {error}")
             raise
         self._store.email_sent(prediction.id, self._clock(), message_id)

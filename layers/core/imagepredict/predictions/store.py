@@ -26,6 +26,7 @@ from imagepredict.errors import InvalidRequest
 from imagepredict.predictions.result import PredictionResult
 
 PENDING, PROCESSING, DONE, REJECTED, FAILED = "pending", "processing", "done", "rejected", "failed"
+REFUSED = "refused"  # an email the email service refused for good (a failed one is retried)
 FINISHED = (DONE, REJECTED)
 
 
@@ -53,6 +54,8 @@ class Prediction:
 
     def public(self) -> dict[str, Any]:
         email = {"status": self.email.get("status", PENDING), "sent_at": _iso(self.email.get("sent_at"))}
+        if self.email.get("reason"):
+            email["reason"] = self.email["reason"]
         return {
             "id": self.id,
             "status": self.status,
@@ -279,6 +282,13 @@ class PredictionStore:
         self._predictions.update_one(
             {"_id": ObjectId(prediction_id)},
             {"$set": {"email": {"status": "sent", "sent_at": now, "message_id": message_id}}},
+        )
+
+    def email_refused(self, prediction_id: str, code: str, reason: str) -> None:
+        """The email service refused the message for good: final (claim_email never takes it again)."""
+        self._predictions.update_one(
+            {"_id": ObjectId(prediction_id)},
+            {"$set": {"email.status": REFUSED, "email.error": code[:100], "email.reason": reason[:300]}},
         )
 
     def email_failed(self, prediction_id: str, error: str) -> None:
