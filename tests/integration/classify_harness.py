@@ -122,8 +122,11 @@ class Harness:
         return [m["raw_data"] for m in data["ses"]["RawMessage"] if address in m["destinations"]]
 
 
-def load_handler() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("classify_handler_under_test", ROOT / "functions/classify/app.py")
+def load_handler(function: str = "classify") -> ModuleType:
+    """A function's handler module, loaded afresh (a new "container": its caches start empty)."""
+    spec = importlib.util.spec_from_file_location(
+        f"{function}_handler_under_test", ROOT / f"functions/{function}/app.py"
+    )
     assert spec
     assert spec.loader
     module = importlib.util.module_from_spec(spec)

@@ -43,6 +43,8 @@ class Settings:
     notify_email: str | None = None  # where results of uploads without an account (inbox/) are emailed
     app_url: str = "http://127.0.0.1:3000"
     max_receive_count: int = 3  # the queue's redrive maxReceiveCount: the last delivery marks a prediction failed
+    email_queue_url: str | None = None  # result emails are queued here for the email function; unset: sent at once
+    email_senders: int = 2  # the email function's maximum concurrency: each container sends at 1/n of SES's rate
 
     def require_bucket(self) -> str:
         if not self.uploads_bucket:
@@ -95,6 +97,8 @@ def load_settings(env: Mapping[str, str], *, require_jwt: bool = True) -> Settin
         notify_email=text_setting(env, "NOTIFY_EMAIL"),
         app_url=(text_setting(env, "APP_URL", "http://127.0.0.1:3000") or "").rstrip("/"),
         max_receive_count=integer_setting(env, "MAX_RECEIVE_COUNT", 3, 1, 1_000),
+        email_queue_url=text_setting(env, "EMAIL_QUEUE_URL"),
+        email_senders=integer_setting(env, "EMAIL_SENDERS", 2, 1, 1_000),
     )
     if settings.model_s3_uri and not S3_URI.match(settings.model_s3_uri):
         raise SettingsError(f"MODEL_S3_URI must look like s3://bucket/prefix/, got {settings.model_s3_uri!r}")

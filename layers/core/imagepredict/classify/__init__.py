@@ -1,7 +1,6 @@
 """The classify pipeline: an object in the bucket becomes a stored, emailed prediction, exactly once per version."""
 
 from imagepredict.classify.models import Limits, Outcome, StoredObject
-from imagepredict.classify.notify import ResultNotifier
 from imagepredict.classify.service import ClassifyService
 
-__all__ = ["ClassifyService", "Limits", "Outcome", "ResultNotifier", "StoredObject"]
+__all__ = ["ClassifyService", "Limits", "Outcome", "StoredObject"]

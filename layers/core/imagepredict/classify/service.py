@@ -20,10 +20,10 @@ from typing import Any, TypeVar
 import numpy as np
 
 from imagepredict.classify.models import Limits, Outcome, Stopwatch, StoredObject
-from imagepredict.classify.notify import ResultNotifier
 from imagepredict.clock import isoformat, utc_now
 from imagepredict.imaging import DecodedImage, ImageRejected, decode_image
 from imagepredict.model import Classification, Classifier
+from imagepredict.notifications.notifier import ResultNotifier
 from imagepredict.predictions import (
     DONE,
     REJECTED,

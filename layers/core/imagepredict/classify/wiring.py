@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import Executor
 
-from imagepredict.aws import s3_client, ses_client
+from imagepredict.aws import s3_client
 from imagepredict.classify.consumer import ClassifyConsumer
 from imagepredict.classify.models import Limits
-from imagepredict.classify.notify import ResultNotifier
 from imagepredict.classify.service import ClassifyService
-from imagepredict.email import Mailer
 from imagepredict.model import Classifier
+from imagepredict.notifications.wiring import build_notifier
 from imagepredict.predictions import build_prediction_store
 from imagepredict.settings import Settings
 
@@ -20,18 +19,11 @@ def build_consumer(
     settings: Settings, classifier: Callable[[], Classifier], *, executor: Executor | None = None
 ) -> ClassifyConsumer:
     store = build_prediction_store(settings)
-    notifier = ResultNotifier(
-        store=store,
-        mailer=Mailer(ses_client()),
-        sender=settings.sender_email,
-        notify_email=settings.notify_email,
-        app_url=settings.app_url,
-    )
     service = ClassifyService(
         store=store,
         s3=s3_client(),
         classifier=classifier,
-        notifier=notifier,
+        notifier=build_notifier(settings, store),
         limits=Limits(max_bytes=settings.max_upload_bytes, max_pixels=settings.max_image_pixels),
         executor=executor,
     )

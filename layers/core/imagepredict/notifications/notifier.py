@@ -1,4 +1,5 @@
-"""The result email of a finished prediction: sent once, retried when an earlier send failed or its sender vanished."""
+"""The result email of a finished prediction: owed once, queued (or sent at once when there is no email queue),
+sent once, retried when an earlier send failed or its sender vanished, final when the email service refuses it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from urllib.parse import quote
 from imagepredict.clock import utc_now
 from imagepredict.email import Mailer, compose_result_email
 from imagepredict.email.failures import classify_send_error
+from imagepredict.notifications.outbox import EmailOutbox
 from imagepredict.predictions import PENDING, Prediction, PredictionStore
 
 EMAIL_STALE_AFTER = timedelta(minutes=5)
@@ -23,9 +25,12 @@ class ResultNotifier:
         sender: str | None,
         notify_email: str | None,
         app_url: str,
+        outbox: EmailOutbox | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
+        """With an `outbox`, emails owed are queued for the email function; without one they are sent at once."""
         self._store = store
+        self._outbox = outbox
         self._mailer = mailer
         self._sender = sender
         self._notify_email = notify_email
@@ -37,24 +42,31 @@ class ResultNotifier:
         return PENDING if self._recipient(prediction) and self._sender else "skipped"
 
     def notify(self, prediction: Prediction) -> None:
-        """Send a newly finished prediction's email, unless none is due."""
+        """A newly finished prediction's email, unless none is due."""
         if prediction.email.get("status") == PENDING:
             self.retry(prediction.id)
 
     def retry(self, prediction_id: str) -> None:
-        """Send the email if it is still owed (never sent, failed, or claimed by a sender that vanished)."""
+        """The email, if it may still be owed: queued (the sender's claim makes a second job a no-op) or sent."""
+        if self._outbox is not None:
+            self._outbox.put(prediction_id)
+        else:
+            self.send_now(prediction_id)
+
+    def send_now(self, prediction_id: str) -> bool:
+        """Send the email if it is still owed (never sent, failed, or claimed by a sender that vanished); True when
+        this call sent it. A transient failure raises (try again later); a refusal is recorded as final."""
         claimed = self._store.claim_email(prediction_id, self._clock(), EMAIL_STALE_AFTER)
-        if claimed is not None:
-            self._send(claimed)
+        return claimed is not None and self._send(claimed)
 
     def _recipient(self, prediction: Prediction) -> str | None:
         return prediction.owner_email if prediction.owner_id else self._notify_email
 
-    def _send(self, prediction: Prediction) -> None:
+    def _send(self, prediction: Prediction) -> bool:
         recipient = self._recipient(prediction)
         if not (recipient and self._sender and prediction.result):
             self._store.email_failed(prediction.id, "no recipient or sender configured")
-            return
+            return False
         link = f"{self._app_url}/#/predictions/{quote(prediction.id)}" if prediction.owner_id else None
         message = compose_result_email(
             sender=self._sender, recipient=recipient, filename=prediction.filename, result=prediction.result, link=link
@@ -65,7 +77,8 @@ class ResultNotifier:
             failure = classify_send_error(error)
             if failure.permanent:  # final: recorded, and the message is done (retrying would be refused again)
                 self._store.email_refused(prediction.id, failure.code, failure.reason)
-                return
+                return False
             self._store.email_failed(prediction.id, f"{failure.code}: {error}")
             raise
         self._store.email_sent(prediction.id, self._clock(), message_id)
+        return True

@@ -1,0 +1,52 @@
+"""The email queue → result emails, at the pace the SES account allows (Powertools BatchProcessor, partial failures).
+
+Throttling and network trouble fail the record, so SQS delivers it again later; a refusal is recorded on the
+prediction as final and the record succeeds; a message naming no prediction fails until the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from imagepredict.aws import ses_client
+from imagepredict.notifications.notifier import ResultNotifier
+from imagepredict.notifications.outbox import prediction_id_of
+from imagepredict.notifications.pacing import SendPacer, account_send_rate
+from imagepredict.notifications.wiring import build_notifier
+from imagepredict.observability import logger, metrics, tracer
+from imagepredict.predictions import build_prediction_store
+from imagepredict.settings import get_settings
+
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+@lru_cache(maxsize=1)
+def notifier() -> ResultNotifier:
+    settings = get_settings()
+    return build_notifier(settings, build_prediction_store(settings))
+
+
+@lru_cache(maxsize=1)
+def pacer() -> SendPacer:
+    return SendPacer(account_send_rate(ses_client()) / get_settings().email_senders)
+
+
+def send_email(record: SQSRecord) -> None:
+    metrics.add_metric(name="EmailJobReceived", unit=MetricUnit.Count, value=1)
+    prediction_id = prediction_id_of(record.body)
+    pacer().wait()
+    if notifier().send_now(prediction_id):
+        metrics.add_metric(name="ResultEmailSent", unit=MetricUnit.Count, value=1)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=send_email, processor=processor, context=context)
