@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from imagepredict.model.onnx import PROVIDER_CHOICES
@@ -43,6 +43,9 @@ class WorkerSettings:
 
 def load_worker_settings(env: Mapping[str, str]) -> WorkerSettings:
     core = load_settings(env, require_jwt=False)
+    if not text_setting(env, "MONGODB_MAX_POOL_SIZE"):  # a connection for each thread that stores, and two more
+        threads = integer_setting(env, "WORKER_CONCURRENCY", 0, 0, 256) or 2 * len(os.sched_getaffinity(0))
+        core = replace(core, mongodb_max_pool_size=threads + 2)
     queue_url = text_setting(env, "QUEUE_URL")
     if not queue_url:
         raise SettingsError("Set QUEUE_URL to the classify queue's URL")

@@ -16,6 +16,8 @@ def test_defaults() -> None:
     assert settings.login_failure_window_seconds == 900
     assert settings.mongodb_database == "imagepredict"
     assert (settings.model_s3_uri, settings.model_threads, settings.model_runtime) == (None, 0, "auto")
+    assert settings.mongodb_max_pool_size == 2  # one Lambda container, one event at a time
+    assert (settings.email_queue_url, settings.email_senders) == (None, 2)
 
 
 def test_model_settings() -> None:

@@ -22,6 +22,9 @@ def test_defaults_need_only_the_database_and_the_queue() -> None:
     assert loaded.failed_visibility_seconds is None  # the queue's own visibility timeout, as Lambda leaves it
     assert loaded.workers == 2 * len(os.sched_getaffinity(0))
     assert loaded.health_port == 8080
+    assert loaded.core.mongodb_max_pool_size == loaded.workers + 2  # a connection per storing thread
+    assert load_worker_settings({**BASE, "MONGODB_MAX_POOL_SIZE": "7"}).core.mongodb_max_pool_size == 7
+    assert load_worker_settings({**BASE, "WORKER_CONCURRENCY": "3"}).core.mongodb_max_pool_size == 5
 
 
 @pytest.mark.parametrize(
