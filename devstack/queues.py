@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,14 @@ class EventSource:
     queue_arn: str
     batch_size: int
     report_batch_item_failures: bool
+
+
+def event_source_enabled(properties: Mapping[str, Any]) -> bool:
+    """An SQS event's resolved `Enabled`: Lambda polls the queue unless it is false (absent or AWS::NoValue: true)."""
+    value = properties.get("Enabled", True)
+    if isinstance(value, str):
+        return value.strip().lower() != "false"  # "" is what AWS::NoValue resolves to here: the property is unset
+    return bool(value)
 
 
 def sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:

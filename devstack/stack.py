@@ -29,7 +29,7 @@ from devstack.batch import (
 from devstack.functions import DeployedFunction, FunctionPool
 from devstack.gateway import Cors, Gateway
 from devstack.provision import REGION, Provisioner
-from devstack.queues import EventSource, QueuePoller
+from devstack.queues import EventSource, QueuePoller, event_source_enabled
 from devstack.template import FunctionSpec, Template
 
 log = logging.getLogger("devstack")
@@ -242,6 +242,9 @@ class Stack:
                 self._start_batch_worker(provisioner, sqs, str(resolved["Queue"]))
                 if self.config.classifier in ("worker", "none"):
                     continue
+            if not event_source_enabled(resolved):  # e.g. ClassifyConsumers=gpu: deployed, the mapping is off too
+                log.info("%s: its SQS event is disabled (Enabled: false); the queue is not polled for it", function)
+                continue
             source = EventSource(
                 function=function,
                 queue_arn=str(resolved["Queue"]),
