@@ -11,7 +11,7 @@ PY312_DIR := $(firstword $(wildcard /root/.pyenv/versions/3.12*/bin) $(dir $(she
 SAM_ENV := PATH="$(PY312_DIR):$$PATH" AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} \
 	AWS_EC2_METADATA_DISABLED=true SAM_CLI_TELEMETRY=0
 
-.PHONY: run worker gpu-requirements test unit integration browser chromium lint format build validate deploy clean convert-deps demo-model \
+.PHONY: run worker gpu-requirements scaling load-pipeline test unit integration browser chromium lint format build validate deploy clean convert-deps demo-model \
 	bench
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -71,6 +71,14 @@ convert-deps: $(VENV)/.installed  ## TensorFlow & co. for convert_model.py (in .
 
 demo-model: $(VENV)/.installed  ## retrain the digits demo model, convert it, refresh the sample images
 	$(PY) -m training.train_digits
+
+# docs/scaling.md: capacity and cost from docs/benchmarks.json and cited prices (after `make bench`).
+scaling: $(VENV)/.installed  ## rewrite docs/scaling.md from the measured numbers
+	$(PY) -m bench.scaling
+
+# 1,000 images through the local stack with the Lambda poller, the worker, then both: docs/benchmarks.md.
+load-pipeline: $(VENV)/.installed  ## heavy load on the local stack (QUICK=1 for a small run)
+	$(PY) -m bench.load $(if $(QUICK),--quick,)
 
 # The GPU image's pins, resolved for Linux x86-64 / CPython 3.12 wheels (not this machine): gpu/requirements.txt.
 gpu-requirements: $(VENV)/.installed  ## re-pin gpu/requirements.txt from gpu/requirements.in
