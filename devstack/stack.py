@@ -34,6 +34,9 @@ from devstack.template import FunctionSpec, Template
 
 log = logging.getLogger("devstack")
 CLASSIFY_FUNCTION = "ClassifyFunction"
+# Local values for settings the template declares: moto's SES reports the sandbox's 1 email/s and enforces nothing,
+# so emails go out at a brisk local pace (your shell's value still wins).
+LOCAL_DEFAULTS = {"EMAIL_MAX_SEND_RATE": "50"}
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -200,6 +203,7 @@ class Stack:
     def function_environment(self, spec: FunctionSpec, provisioner: Provisioner) -> dict[str, str]:
         """Template variables (resolved), then the caller's environment and env file for declared names."""
         declared = {name: str(value) for name, value in provisioner.resolver.resolve(spec.environment).items()}
+        declared.update({name: value for name, value in LOCAL_DEFAULTS.items() if name in declared})
         overrides = {name: os.environ[name] for name in declared if name in os.environ}
         if self.config.env_file:
             sam_style = json.loads(self.config.env_file.read_text())

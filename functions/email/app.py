@@ -34,7 +34,9 @@ def notifier() -> ResultNotifier:
 
 @lru_cache(maxsize=1)
 def pacer() -> SendPacer:
-    return SendPacer(account_send_rate(ses_client()) / get_settings().email_senders)
+    settings = get_settings()
+    rate = settings.email_max_send_rate or account_send_rate(ses_client())
+    return SendPacer(rate / settings.email_senders)
 
 
 def send_email(record: SQSRecord) -> None:

@@ -109,3 +109,12 @@ def test_a_job_that_names_no_prediction_fails_every_time(harness: Harness, email
     (job,) = email_queue.records()
     assert send([job]) == {job["messageId"]}
     assert get_settings().email_queue_url == email_queue.url
+
+
+def test_the_pace_is_the_accounts_rate_shared_by_the_senders_unless_set(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert load_handler("email").pacer().interval == pytest.approx(2 / 1.0)  # moto's SES: the sandbox's 1/s
+    monkeypatch.setenv("EMAIL_MAX_SEND_RATE", "10")
+    clear_container_caches()
+    assert load_handler("email").pacer().interval == pytest.approx(2 / 10)

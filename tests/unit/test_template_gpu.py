@@ -96,6 +96,9 @@ def of_type(resources: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
     return {name: spec for name, spec in resources.items() if spec["Type"] == kind}
 
 
+CLASSIFY = {"Ref": "ClassifyFunction"}
+
+
 def only(resources: dict[str, Any], kind: str) -> dict[str, Any]:
     (spec,) = of_type(resources, kind).values()
     return spec["Properties"]
@@ -188,10 +191,10 @@ def test_the_gpu_modes_deploy_the_whole_fleet(transformed: dict[str, Any], mode:
 def test_the_classify_trigger_is_off_for_gpu_and_capped_for_both(
     transformed: dict[str, Any], mode: str, enabled: bool, scaling: dict[str, Any] | None
 ) -> None:
-    mapping = only(deployed(transformed, parameters_for(mode))["Resources"], "AWS::Lambda::EventSourceMapping")
+    mappings = of_type(deployed(transformed, parameters_for(mode))["Resources"], "AWS::Lambda::EventSourceMapping")
+    (mapping,) = [m["Properties"] for m in mappings.values() if m["Properties"]["FunctionName"] == CLASSIFY]
     assert mapping["Enabled"] is enabled
     assert mapping.get("ScalingConfig") == scaling
-    assert mapping["FunctionName"] == {"Ref": "ClassifyFunction"}
 
 
 def test_lambda_max_concurrency_respects_lambdas_minimum(document: dict[str, Any]) -> None:
@@ -363,6 +366,7 @@ def test_the_task_role_grants_exactly_what_the_worker_does(gpu: dict[str, Any]) 
         ("s3:PutObject", {"Fn::Sub": f"{bucket}/results/*"}),
         ("ses:SendRawEmail", {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*"}),
         ("secretsmanager:GetSecretValue", {"Ref": "MongoDbSecret"}),
+        ("sqs:SendMessage", {"Fn::GetAtt": ["EmailQueue", "Arn"]}),  # result emails are queued, as by the function
     ]
     assert granted == {(action, json.dumps(resource, sort_keys=True)) for action, resource in expected}
 

@@ -45,6 +45,7 @@ class Settings:
     max_receive_count: int = 3  # the queue's redrive maxReceiveCount: the last delivery marks a prediction failed
     email_queue_url: str | None = None  # result emails are queued here for the email function; unset: sent at once
     email_senders: int = 2  # the email function's maximum concurrency: each container sends at 1/n of SES's rate
+    email_max_send_rate: int = 0  # emails/s for the whole account; 0: read SES's MaxSendRate
     mongodb_max_pool_size: int = 2  # connections per MongoDB server per process: a Lambda container needs two
 
     def require_bucket(self) -> str:
@@ -100,6 +101,7 @@ def load_settings(env: Mapping[str, str], *, require_jwt: bool = True) -> Settin
         max_receive_count=integer_setting(env, "MAX_RECEIVE_COUNT", 3, 1, 1_000),
         email_queue_url=text_setting(env, "EMAIL_QUEUE_URL"),
         email_senders=integer_setting(env, "EMAIL_SENDERS", 2, 1, 1_000),
+        email_max_send_rate=integer_setting(env, "EMAIL_MAX_SEND_RATE", 0, 0, 100_000),
         mongodb_max_pool_size=integer_setting(env, "MONGODB_MAX_POOL_SIZE", 2, 1, 500),
     )
     if settings.model_s3_uri and not S3_URI.match(settings.model_s3_uri):
