@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from bench import report_batch, report_worker
+from bench import report_batch, report_load, report_worker
 from bench.stats import fmt, percentile, summary
 
 LAMBDA_LIMIT_MB = 250
@@ -389,13 +389,17 @@ def _floor(results: dict[str, Any]) -> list[str]:
 
 
 def _batch_sections(results: dict[str, Any]) -> list[str]:
-    """Sections 7 and 8 (when measured): batched inference, and the batch worker end to end."""
+    """Sections 7, 8 and 9 (when measured): batched inference, the batch worker end to end, and the heavy-load run
+    (`make load-pipeline`, measured apart and kept in the JSON under "load")."""
     lines, number = [], 7
     if results.get("batch"):
         lines += report_batch.section(results["batch"], number)
         number += 1
     if results.get("batch_worker"):
         lines += report_worker.section(results["batch_worker"], number)
+        number += 1
+    if results.get("load"):
+        lines += report_load.section(results["load"], number)
     return lines
 
 
@@ -409,7 +413,8 @@ BEFORE = {
 
 def _fixes(results: dict[str, Any]) -> list[str]:
     lines = [
-        f"## {7 + bool(results.get('batch')) + bool(results.get('batch_worker'))}. What the targets made us fix",
+        f"## {7 + sum(bool(results.get(key)) for key in ('batch', 'batch_worker', 'load'))}. "
+        "What the targets made us fix",
         "",
         _row("Change", "before", "after (this run)"),
         _row("---", "---", "---"),
