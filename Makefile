@@ -6,9 +6,9 @@ PY := $(VENV)/bin/python
 TFLITE_VENV := .venv-tflite
 SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
-# `sam build` without a container needs the Lambda runtime's Python on PATH.
-PY312_DIR := $(firstword $(wildcard /root/.pyenv/versions/3.12*/bin) $(dir $(shell command -v python3.12 2>/dev/null)))
-SAM_ENV := PATH="$(PY312_DIR):$$PATH" AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} \
+# Every function and layer builds with a Makefile (BuildMethod: makefile) that installs the Lambda runtime's wheels
+# (CPython 3.12) with pip's platform options, run by the dev venv's Python: no host Python 3.12 is needed.
+SAM_ENV := BUILD_PYTHON="$(abspath $(PY))" AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} \
 	AWS_EC2_METADATA_DISABLED=true SAM_CLI_TELEMETRY=0
 
 .PHONY: run worker gpu-requirements scaling load-pipeline test unit integration browser chromium lint format build validate deploy clean convert-deps demo-model \
@@ -42,7 +42,7 @@ worker: $(VENV)/.installed  ## one more consumer of the classify queue (ONNX Run
 		set -a; . ./.local/worker.env; set +a; \
 	fi; PYTHONPATH=layers/core:. exec $(PY) -m batchworker
 
-test: lint $(TFLITE_VENV)/.installed chromium  ## lint, then unit, integration and browser tests against real local servers
+test: lint $(TFLITE_VENV)/.installed $(SAM_VENV)/.installed chromium  ## lint, then unit, integration and browser tests against real local servers
 	REQUIRE_TFLITE_VENV=1 REQUIRE_BROWSER=1 $(PY) -m pytest
 
 # Debian's Chromium for the browser tests: Playwright's own browser download is not reachable from here.
@@ -91,7 +91,7 @@ bench: $(VENV)/.installed $(TFLITE_VENV)/.installed build  ## measure cold start
 validate: $(SAM_VENV)/.installed  ## sam validate --lint (offline)
 	$(SAM_ENV) $(SAM) validate --lint
 
-build: $(SAM_VENV)/.installed  ## sam build (no container): .aws-sam/build
+build: $(SAM_VENV)/.installed $(VENV)/.installed  ## sam build (no container, no Python 3.12 needed): .aws-sam/build
 	$(SAM_ENV) $(SAM) build
 
 deploy: build
