@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -203,3 +205,51 @@ def test_the_bucket_rules_name_the_prefixes_of_the_key_layout() -> None:
     expiring = {rule["Prefix"] for rule in bucket["LifecycleConfiguration"]["Rules"]}
     assert {UPLOADS_PREFIX, INBOX_PREFIX} <= expiring
     assert RESULTS_PREFIX not in notified
+
+
+def test_every_route_says_it_has_no_gateway_authorizer_so_the_guided_deploy_asks_nothing() -> None:
+    """The functions verify JWTs themselves: each route declares `Authorizer: NONE`; an undeclared one is IAM-only."""
+    resources = yaml_parse(TEMPLATE.read_text())["Resources"]
+    api = resources["HttpApi"]["Properties"]["Auth"]
+    assert (api["DefaultAuthorizer"], api["EnableIamAuthorizer"]) == ("AWS_IAM", True)
+    routes = [
+        (name, event)
+        for name, spec in resources.items()
+        for event in spec.get("Properties", {}).get("Events", {}).values()
+        if event["Type"] == "HttpApi"
+    ]
+    assert len(routes) >= 10
+    for name, event in routes:
+        assert event["Properties"]["Auth"] == {"Authorizer": "NONE"}, name
+    # What `sam deploy --guided` itself checks before it asks "may not have authorization defined. Is this okay?"
+    script = (
+        "from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider as P; "
+        "from samcli.commands.deploy.auth_utils import auth_per_resource; "
+        f"stacks, _ = P.get_stacks({str(TEMPLATE)!r}); print(sorted({{ok for _, ok in auth_per_resource(stacks)}}))"
+    )
+    sam_python = ROOT / ".venv-sam" / "bin" / "python"
+    if not sam_python.exists():
+        pytest.skip("the SAM CLI venv is not installed (make test installs it)")
+    done = subprocess.run(
+        [str(sam_python), "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "SAM_CLI_TELEMETRY": "0"},
+    )
+    assert done.stdout.strip() == "[True]", done.stderr[-2000:]
+
+
+def test_samconfig_gives_the_deploy_what_it_needs_so_the_guided_deploy_asks_only_for_parameters() -> None:
+    import tomllib
+
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())["default"]
+    assert config["global"]["parameters"]["stack_name"] == "imagepredict"
+    deploy = config["deploy"]["parameters"]
+    assert deploy["capabilities"] == "CAPABILITY_IAM"  # unnamed roles: no CAPABILITY_NAMED_IAM needed
+    assert "RoleName" not in TEMPLATE.read_text()
+    assert deploy["resolve_s3"] is True  # SAM makes and uses its own artifact bucket
+    assert deploy["confirm_changeset"] is True
+    assert "parameter_overrides" not in deploy  # nobody's values (or secrets) are committed
+    assert config["validate"]["parameters"]["lint"] is True
