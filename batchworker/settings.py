@@ -9,11 +9,22 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from imagepredict.model.onnx import PROVIDER_CHOICES
-from imagepredict.settings import Settings, SettingsError, integer_setting, load_settings, text_setting
+from imagepredict.settings import Range, Settings, SettingsError, integer_setting, load_settings, text_setting
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_MODEL_DIR = ROOT / "functions" / "classify" / "model"
 BACKENDS = ("onnx", "litert")
+WORKER_INTEGERS: dict[str, Range] = {
+    "WORKER_CONCURRENCY": Range(0, 0, 256),
+    "BATCH_SIZE": Range(32, 1, 256),
+    "BATCH_WAIT_MS": Range(500, 0, 20_000),
+    "POLL_WAIT_SECONDS": Range(20, 0, 20),
+    "DRAIN_SECONDS": Range(60, 1, 3_600),
+    "HEARTBEAT_SECONDS": Range(0, 0, 3_600),
+    "FAILED_VISIBILITY_SECONDS": Range(0, 0, 43_200),
+    "HEALTH_PORT": Range(8080, 0, 65_535),
+    "HEALTH_STALE_SECONDS": Range(120, 5, 86_400),
+}
 BATCH_MODES = ("auto", "resize", "loop")
 
 
@@ -38,13 +49,19 @@ class WorkerSettings:
 
     @property
     def workers(self) -> int:
-        return self.concurrency or 2 * len(os.sched_getaffinity(0))
+        return self.concurrency or 2 * cpus()
+
+
+def cpus() -> int:
+    return len(os.sched_getaffinity(0))
 
 
 def load_worker_settings(env: Mapping[str, str]) -> WorkerSettings:
     core = load_settings(env, require_jwt=False)
     if not text_setting(env, "MONGODB_MAX_POOL_SIZE"):  # a connection for each thread that stores, and two more
-        threads = integer_setting(env, "WORKER_CONCURRENCY", 0, 0, 256) or 2 * len(os.sched_getaffinity(0))
+        threads = integer_setting(env, "WORKER_CONCURRENCY", WORKER_INTEGERS["WORKER_CONCURRENCY"]) or 2 * len(
+            os.sched_getaffinity(0)
+        )
         core = replace(core, mongodb_max_pool_size=threads + 2)
     queue_url = text_setting(env, "QUEUE_URL")
     if not queue_url:
@@ -52,24 +69,24 @@ def load_worker_settings(env: Mapping[str, str]) -> WorkerSettings:
     settings = WorkerSettings(
         core=core,
         queue_url=queue_url,
-        batch_size=integer_setting(env, "BATCH_SIZE", 32, 1, 256),
-        batch_wait_ms=integer_setting(env, "BATCH_WAIT_MS", 500, 0, 20_000),
-        poll_wait_seconds=integer_setting(env, "POLL_WAIT_SECONDS", 20, 0, 20),
-        concurrency=integer_setting(env, "WORKER_CONCURRENCY", 0, 0, 256),
+        batch_size=integer_setting(env, "BATCH_SIZE", WORKER_INTEGERS["BATCH_SIZE"]),
+        batch_wait_ms=integer_setting(env, "BATCH_WAIT_MS", WORKER_INTEGERS["BATCH_WAIT_MS"]),
+        poll_wait_seconds=integer_setting(env, "POLL_WAIT_SECONDS", WORKER_INTEGERS["POLL_WAIT_SECONDS"]),
+        concurrency=integer_setting(env, "WORKER_CONCURRENCY", WORKER_INTEGERS["WORKER_CONCURRENCY"]),
         backend=text_setting(env, "MODEL_BACKEND", "onnx") or "onnx",
         onnx_providers=text_setting(env, "ONNX_PROVIDERS", "auto") or "auto",
         litert_batch_mode=text_setting(env, "LITERT_BATCH_MODE", "auto") or "auto",
         model_dir=Path(text_setting(env, "MODEL_DIR") or BUNDLED_MODEL_DIR),
-        drain_seconds=integer_setting(env, "DRAIN_SECONDS", 60, 1, 3_600),
-        heartbeat_seconds=integer_setting(env, "HEARTBEAT_SECONDS", 0, 0, 3_600),
+        drain_seconds=integer_setting(env, "DRAIN_SECONDS", WORKER_INTEGERS["DRAIN_SECONDS"]),
+        heartbeat_seconds=integer_setting(env, "HEARTBEAT_SECONDS", WORKER_INTEGERS["HEARTBEAT_SECONDS"]),
         failed_visibility_seconds=(
-            integer_setting(env, "FAILED_VISIBILITY_SECONDS", 0, 0, 43_200)
+            integer_setting(env, "FAILED_VISIBILITY_SECONDS", WORKER_INTEGERS["FAILED_VISIBILITY_SECONDS"])
             if text_setting(env, "FAILED_VISIBILITY_SECONDS")
             else None
         ),
-        health_port=integer_setting(env, "HEALTH_PORT", 8080, 0, 65_535),
+        health_port=integer_setting(env, "HEALTH_PORT", WORKER_INTEGERS["HEALTH_PORT"]),
         health_host=text_setting(env, "HEALTH_HOST", "0.0.0.0") or "0.0.0.0",  # noqa: S104 - the orchestrator's probe
-        stale_after_seconds=integer_setting(env, "HEALTH_STALE_SECONDS", 120, 5, 86_400),
+        stale_after_seconds=integer_setting(env, "HEALTH_STALE_SECONDS", WORKER_INTEGERS["HEALTH_STALE_SECONDS"]),
     )
     choices = {
         "MODEL_BACKEND": (settings.backend, BACKENDS),

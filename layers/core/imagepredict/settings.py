@@ -59,7 +59,37 @@ def text_setting(env: Mapping[str, str], name: str, default: str | None = None) 
     return value or default
 
 
-def integer_setting(env: Mapping[str, str], name: str, default: int, minimum: int, maximum: int) -> int:
+@dataclass(frozen=True)
+class Range:
+    default: int
+    minimum: int
+    maximum: int
+
+
+# Every whole-number setting: its default and the range accepted. template.yaml's parameters that feed these carry
+# the same MinValue/MaxValue (tests/unit/test_settings_template.py derives one from the other).
+INTEGERS: dict[str, Range] = {
+    "MONGODB_TIMEOUT_MS": Range(5_000, 100, 60_000),
+    "ACCESS_TOKEN_TTL_SECONDS": Range(900, 1, 86_400),
+    "REFRESH_TOKEN_TTL_SECONDS": Range(30 * 86_400, 60, 365 * 86_400),
+    "BCRYPT_ROUNDS": Range(12, 4, 16),  # 17 and up take seconds a hash: past the auth function's timeout
+    "LOGIN_MAX_FAILURES": Range(5, 1, 1_000),
+    "LOGIN_FAILURE_WINDOW_SECONDS": Range(900, 1, 86_400),
+    "MODEL_THREADS": Range(0, 0, 64),
+    "MAX_UPLOAD_BYTES": Range(10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+    "UPLOAD_URL_TTL_SECONDS": Range(300, 10, 3_600),
+    "IMAGE_URL_TTL_SECONDS": Range(300, 10, 3_600),
+    "MAX_IMAGE_PIXELS": Range(40_000_000, 10_000, 200_000_000),
+    "MAX_RECEIVE_COUNT": Range(3, 1, 1_000),
+    "EMAIL_SENDERS": Range(2, 1, 1_000),
+    "EMAIL_MAX_SEND_RATE": Range(0, 0, 100_000),
+    "MONGODB_MAX_POOL_SIZE": Range(2, 1, 500),
+}
+
+
+def integer_setting(env: Mapping[str, str], name: str, spec: Range | None = None) -> int:
+    spec = spec or INTEGERS[name]
+    default, minimum, maximum = spec.default, spec.minimum, spec.maximum
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -77,32 +107,32 @@ def load_settings(env: Mapping[str, str], *, require_jwt: bool = True) -> Settin
         mongodb_uri=text_setting(env, "MONGODB_URI"),
         mongodb_secret_arn=text_setting(env, "MONGODB_SECRET_ARN"),
         mongodb_database=text_setting(env, "MONGODB_DATABASE", "imagepredict") or "imagepredict",
-        mongodb_timeout_ms=integer_setting(env, "MONGODB_TIMEOUT_MS", 5_000, 100, 60_000),
+        mongodb_timeout_ms=integer_setting(env, "MONGODB_TIMEOUT_MS"),
         jwt_secret_arn=text_setting(env, "JWT_SECRET_ARN"),
         jwt_secret=text_setting(env, "JWT_SECRET"),
         jwt_issuer=text_setting(env, "JWT_ISSUER", "imagepredict") or "imagepredict",
         jwt_audience=text_setting(env, "JWT_AUDIENCE", "imagepredict-api") or "imagepredict-api",
-        access_token_ttl_seconds=integer_setting(env, "ACCESS_TOKEN_TTL_SECONDS", 900, 1, 86_400),
-        refresh_token_ttl_seconds=integer_setting(env, "REFRESH_TOKEN_TTL_SECONDS", 30 * 86_400, 60, 365 * 86_400),
-        bcrypt_rounds=integer_setting(env, "BCRYPT_ROUNDS", 12, 4, 31),
-        login_max_failures=integer_setting(env, "LOGIN_MAX_FAILURES", 5, 1, 1_000),
-        login_failure_window_seconds=integer_setting(env, "LOGIN_FAILURE_WINDOW_SECONDS", 900, 1, 86_400),
+        access_token_ttl_seconds=integer_setting(env, "ACCESS_TOKEN_TTL_SECONDS"),
+        refresh_token_ttl_seconds=integer_setting(env, "REFRESH_TOKEN_TTL_SECONDS"),
+        bcrypt_rounds=integer_setting(env, "BCRYPT_ROUNDS"),
+        login_max_failures=integer_setting(env, "LOGIN_MAX_FAILURES"),
+        login_failure_window_seconds=integer_setting(env, "LOGIN_FAILURE_WINDOW_SECONDS"),
         model_s3_uri=text_setting(env, "MODEL_S3_URI"),
-        model_threads=integer_setting(env, "MODEL_THREADS", 0, 0, 64),
+        model_threads=integer_setting(env, "MODEL_THREADS"),
         model_runtime=text_setting(env, "MODEL_RUNTIME", "auto") or "auto",
         uploads_bucket=text_setting(env, "UPLOADS_BUCKET"),
-        max_upload_bytes=integer_setting(env, "MAX_UPLOAD_BYTES", 10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
-        upload_url_ttl_seconds=integer_setting(env, "UPLOAD_URL_TTL_SECONDS", 300, 10, 3_600),
-        image_url_ttl_seconds=integer_setting(env, "IMAGE_URL_TTL_SECONDS", 300, 10, 3_600),
-        max_image_pixels=integer_setting(env, "MAX_IMAGE_PIXELS", 40_000_000, 10_000, 200_000_000),
+        max_upload_bytes=integer_setting(env, "MAX_UPLOAD_BYTES"),
+        upload_url_ttl_seconds=integer_setting(env, "UPLOAD_URL_TTL_SECONDS"),
+        image_url_ttl_seconds=integer_setting(env, "IMAGE_URL_TTL_SECONDS"),
+        max_image_pixels=integer_setting(env, "MAX_IMAGE_PIXELS"),
         sender_email=text_setting(env, "SENDER_EMAIL"),
         notify_email=text_setting(env, "NOTIFY_EMAIL"),
         app_url=(text_setting(env, "APP_URL", "http://127.0.0.1:3000") or "").rstrip("/"),
-        max_receive_count=integer_setting(env, "MAX_RECEIVE_COUNT", 3, 1, 1_000),
+        max_receive_count=integer_setting(env, "MAX_RECEIVE_COUNT"),
         email_queue_url=text_setting(env, "EMAIL_QUEUE_URL"),
-        email_senders=integer_setting(env, "EMAIL_SENDERS", 2, 1, 1_000),
-        email_max_send_rate=integer_setting(env, "EMAIL_MAX_SEND_RATE", 0, 0, 100_000),
-        mongodb_max_pool_size=integer_setting(env, "MONGODB_MAX_POOL_SIZE", 2, 1, 500),
+        email_senders=integer_setting(env, "EMAIL_SENDERS"),
+        email_max_send_rate=integer_setting(env, "EMAIL_MAX_SEND_RATE"),
+        mongodb_max_pool_size=integer_setting(env, "MONGODB_MAX_POOL_SIZE"),
     )
     if settings.model_s3_uri and not S3_URI.match(settings.model_s3_uri):
         raise SettingsError(f"MODEL_S3_URI must look like s3://bucket/prefix/, got {settings.model_s3_uri!r}")
