@@ -10,14 +10,19 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from imagepredict.api import create_resolver, json_response
 from imagepredict.health import check_health
 from imagepredict.observability import logger, tracer
-from imagepredict.settings import get_settings
+from imagepredict.settings import SettingsError, get_settings
 
 app = create_resolver()
 
 
 @app.get("/health")
 def health():
-    report = check_health(get_settings())
+    try:
+        settings = get_settings()
+    except SettingsError as error:  # loudly: the log names the setting; the answer says only that one is wrong
+        logger.error("The function's settings are invalid", extra={"problem": str(error)})
+        return json_response(503, {"status": "misconfigured", "checks": {"settings": {"status": "error"}}})
+    report = check_health(settings)
     return json_response(200 if report["status"] == "ok" else 503, report)
 
 

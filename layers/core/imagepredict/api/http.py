@@ -15,6 +15,7 @@ from pymongo.errors import ConnectionFailure
 
 from imagepredict.errors import AppError, InvalidRequest, InvalidToken
 from imagepredict.observability import logger
+from imagepredict.settings import SettingsError
 
 JSON = "application/json"
 
@@ -51,6 +52,11 @@ def create_resolver() -> APIGatewayHttpResolver:
     def _aws_unreachable(error: Exception) -> Response:
         logger.error("An AWS call failed", extra={"error": type(error).__name__})
         return _error(503, "service_unavailable", "The service is temporarily unavailable; try again shortly")
+
+    @app.exception_handler(SettingsError)
+    def _misconfigured(error: SettingsError) -> Response:
+        logger.error("The function's settings are invalid", extra={"problem": str(error)})  # names the variable
+        return _error(503, "service_misconfigured", "The service is misconfigured; its operators must fix it")
 
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response:
