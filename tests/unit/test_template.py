@@ -253,3 +253,23 @@ def test_samconfig_gives_the_deploy_what_it_needs_so_the_guided_deploy_asks_only
     assert deploy["confirm_changeset"] is True
     assert "parameter_overrides" not in deploy  # nobody's values (or secrets) are committed
     assert config["validate"]["parameters"]["lint"] is True
+
+
+@pytest.mark.parametrize(
+    ("url", "accepted"),
+    [
+        ("https://app.example.com", True),
+        ("https://example.com/imagepredict/", True),
+        ("http://127.0.0.1:3000", True),
+        ("", False),
+        ("app.example.com", False),
+        ("https://", False),
+        ("https://app example.com", False),
+    ],
+)
+def test_app_url_has_no_default_and_must_be_a_url(url: str, accepted: bool) -> None:
+    import re
+
+    spec = yaml_parse(TEMPLATE.read_text())["Parameters"]["AppUrl"]
+    assert "Default" not in spec  # a deployed stack names its own web client: no localhost links in emails
+    assert bool(re.fullmatch(spec["AllowedPattern"], url)) is accepted

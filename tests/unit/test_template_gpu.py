@@ -23,7 +23,7 @@ from tests.unit.test_template import TEMPLATE, NoManagedPolicies
 
 MODES = ("lambda", "gpu", "both")
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/imagepredict-worker:1"
-REQUIRED = {"MongoDbUri": "mongodb+srv://user:secret@cluster.example.net/"}
+REQUIRED = {"MongoDbUri": "mongodb+srv://user:secret@cluster.example.net/", "AppUrl": "https://app.example.com"}
 GPU_SERVICES = ("AWS::ECS::", "AWS::AutoScaling::", "AWS::EC2::", "AWS::ApplicationAutoScaling::")
 _NO_VALUE = object()
 # What batchworker/queue.py calls (the batch calls are authorised by their single-message actions).
