@@ -39,7 +39,12 @@ class RunningStack:
 
 
 def start_stack(
-    data_dir: Path, extra_env: Mapping[str, str] | None = None, *, log_name: str = "stack.log", healthy: bool = True
+    data_dir: Path,
+    extra_env: Mapping[str, str] | None = None,
+    *,
+    log_name: str = "stack.log",
+    healthy: bool = True,
+    own_process_group: bool = False,
 ) -> RunningStack:
     """Run `python -m devstack` (what `make run` runs) on free ports; wait until /health answers (200 if healthy)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MONGODB_", "LOCAL_"))}
@@ -57,7 +62,14 @@ def start_stack(
     log_path = data_dir / log_name
     data_dir.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
-        process = subprocess.Popen([sys.executable, "-m", "devstack"], cwd=ROOT, env=env, stdout=log, stderr=log)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "devstack"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=log,
+            start_new_session=own_process_group,  # a terminal's Ctrl-C, sent to a whole group, can then be tested
+        )
     api_url = f"http://127.0.0.1:{env['LOCAL_API_PORT']}"
     stack = RunningStack(
         process=process,

@@ -172,7 +172,11 @@ class Stack:
         logs = self.config.data_dir / "logs"
         logs.mkdir(exist_ok=True)
         with open(logs / f"{name}.log", "ab") as output:
-            process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
+            # A session of its own: Ctrl-C in the terminal reaches only the stack, which stops its servers in order
+            # (pollers first, then the worker, MongoDB and moto), instead of killing them under running pollers.
+            process = subprocess.Popen(
+                command, stdout=output, stderr=subprocess.STDOUT, cwd=ROOT, env=env, start_new_session=True
+            )
         self.processes.append(process)
 
     def _start_mongo(self) -> str:

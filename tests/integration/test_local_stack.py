@@ -88,3 +88,19 @@ def test_unreachable_mongodb_gives_503_json_not_500(stack: RunningStack, tmp_pat
             assert response.json()["error"]["code"] == "service_unavailable"
     finally:
         broken.stop()
+
+
+def test_ctrl_c_in_a_terminal_stops_everything_cleanly(tmp_path: Path) -> None:
+    """A terminal sends SIGINT to the whole foreground process group: only the stack may act on it, so its servers
+    are not killed under its queue pollers (which printed a screenful of tracebacks)."""
+    import signal
+    import time
+
+    stack = start_stack(tmp_path, {"LOCAL_CLASSIFIER": "both"}, own_process_group=True)
+    requests.get(stack.url("/health"), timeout=10)
+    time.sleep(2)  # the pollers are mid long-poll
+    os.killpg(stack.process.pid, signal.SIGINT)
+    assert stack.process.wait(timeout=60) == 0
+    output = stack.log_text()
+    assert "Stopped." in output
+    assert "Traceback" not in output, output[-3000:]
