@@ -33,6 +33,7 @@ _NOT_PROVISIONED = {
     "AWS::IAM::Role",
     "AWS::Lambda::Permission",
     "AWS::SNS::Topic",
+    "AWS::Logs::LogGroup",  # locally the functions log to the terminal
 }
 
 

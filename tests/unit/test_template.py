@@ -273,3 +273,15 @@ def test_app_url_has_no_default_and_must_be_a_url(url: str, accepted: bool) -> N
     spec = yaml_parse(TEMPLATE.read_text())["Parameters"]["AppUrl"]
     assert "Default" not in spec  # a deployed stack names its own web client: no localhost links in emails
     assert bool(re.fullmatch(spec["AllowedPattern"], url)) is accepted
+
+
+def test_every_function_logs_to_a_log_group_that_expires(transformed) -> None:
+    resources = transformed["Resources"]
+    functions = _of_type(transformed, "AWS::Lambda::Function")
+    assert len(functions) >= 6
+    for name, function in functions.items():
+        group = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        assert resources[group]["Type"] == "AWS::Logs::LogGroup", name
+        assert resources[group]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}, name
+    spec = yaml_parse(TEMPLATE.read_text())["Parameters"]["LogRetentionDays"]
+    assert spec["Default"] in spec["AllowedValues"]  # only the values CloudWatch Logs accepts

@@ -322,7 +322,7 @@ def test_the_worker_logs_to_a_log_group_that_expires(gpu: dict[str, Any], worker
     assert logging["LogDriver"] == "awslogs"
     assert logging["Options"]["awslogs-group"] == {"Ref": "GpuWorkerLogGroup"}
     for name, group in of_type(gpu, "AWS::Logs::LogGroup").items():
-        assert group["Properties"]["RetentionInDays"] > 0, name
+        assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}, name
 
 
 def test_the_worker_gets_the_classify_functions_settings_and_its_own(
