@@ -58,11 +58,6 @@ def cpus() -> int:
 
 def load_worker_settings(env: Mapping[str, str]) -> WorkerSettings:
     core = load_settings(env, require_jwt=False)
-    if not text_setting(env, "MONGODB_MAX_POOL_SIZE"):  # a connection for each thread that stores, and two more
-        threads = integer_setting(env, "WORKER_CONCURRENCY", WORKER_INTEGERS["WORKER_CONCURRENCY"]) or 2 * len(
-            os.sched_getaffinity(0)
-        )
-        core = replace(core, mongodb_max_pool_size=threads + 2)
     queue_url = text_setting(env, "QUEUE_URL")
     if not queue_url:
         raise SettingsError("Set QUEUE_URL to the classify queue's URL")
@@ -98,4 +93,6 @@ def load_worker_settings(env: Mapping[str, str]) -> WorkerSettings:
             raise SettingsError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
     if not settings.core.model_s3_uri and not (settings.model_dir / "model.json").is_file():
         raise SettingsError(f"MODEL_DIR {settings.model_dir} holds no model.json (or set MODEL_S3_URI)")
+    if not text_setting(env, "MONGODB_MAX_POOL_SIZE"):  # a connection for each thread that stores, and two more
+        settings = replace(settings, core=replace(core, mongodb_max_pool_size=settings.workers + 2))
     return settings

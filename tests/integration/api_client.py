@@ -14,7 +14,7 @@ from typing import Any
 import requests
 from PIL import Image
 
-from tests.conftest import RunningStack, unique_email
+from tests.conftest import RunningStack, aws_client, unique_email
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "digits"
 PASSWORD = "correct horse battery"
@@ -102,3 +102,11 @@ UNUSABLE: list[tuple[str, Callable[[], bytes], str, str]] = [
     ("bomb", png_bomb, "image/png", "too_many_pixels"),
     ("empty", lambda: b"", "image/png", "not_an_image"),
 ]
+
+
+def uploaded_object(stack: RunningStack, bucket: str, prediction_id: str) -> tuple[str, str]:
+    """(key, ETag) of the image uploaded for a prediction, as its S3 event names them."""
+    s3 = aws_client(stack, "s3")
+    contents = s3.list_objects_v2(Bucket=bucket, Prefix="uploads/")["Contents"]
+    key = next(item["Key"] for item in contents if item["Key"].endswith(f"/{prediction_id}.png"))
+    return key, s3.head_object(Bucket=bucket, Key=key)["ETag"].strip('"')

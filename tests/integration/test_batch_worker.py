@@ -19,7 +19,7 @@ from pymongo import MongoClient
 
 from devstack.launch import start_stack
 from tests.conftest import RunningStack, aws_client
-from tests.integration.api_client import SAMPLES, UNUSABLE, Client, mail_to
+from tests.integration.api_client import SAMPLES, UNUSABLE, Client, mail_to, uploaded_object
 from tests.integration.worker_process import WorkerProcess
 
 pytestmark = pytest.mark.slow
@@ -201,13 +201,8 @@ def test_duplicate_events_give_one_result_and_one_email(bare_stack: RunningStack
     client = Client(bare_stack)
     prediction_id = client.upload((SAMPLES / "digit-4.png").read_bytes(), "four.png")
     first = client.wait(prediction_id)
-    s3, sqs = aws_client(bare_stack, "s3"), aws_client(bare_stack, "sqs")
-    key = next(
-        item["Key"]
-        for item in s3.list_objects_v2(Bucket=BUCKET, Prefix="uploads/")["Contents"]
-        if item["Key"].endswith(f"/{prediction_id}.png")
-    )
-    etag = s3.head_object(Bucket=BUCKET, Key=key)["ETag"].strip('"')
+    sqs = aws_client(bare_stack, "sqs")
+    key, etag = uploaded_object(bare_stack, BUCKET, prediction_id)
     record = {
         "eventName": "ObjectCreated:Post",
         "s3": {"bucket": {"name": BUCKET}, "object": {"key": key, "eTag": etag}},

@@ -15,7 +15,7 @@ import requests
 from PIL import Image
 
 from tests.conftest import RunningStack, aws_client
-from tests.integration.api_client import SAMPLES, UNUSABLE, Client, mail_to
+from tests.integration.api_client import SAMPLES, UNUSABLE, Client, mail_to, uploaded_object
 
 BUCKET = "imagepredict-local-uploads-123456789012"
 
@@ -232,13 +232,7 @@ def test_a_duplicate_event_gives_one_result_and_one_email(stack: RunningStack, s
     prediction_id = user.upload((SAMPLES / "digit-4.png").read_bytes())
     first = user.wait(prediction_id)
     queue = sqs.get_queue_url(QueueName="imagepredict-local-ClassifyQueue")["QueueUrl"]
-    s3 = aws_client(stack, "s3")
-    owner_key = next(
-        item["Key"]
-        for item in s3.list_objects_v2(Bucket=BUCKET, Prefix="uploads/")["Contents"]
-        if item["Key"].endswith(f"/{prediction_id}.png")
-    )
-    etag = s3.head_object(Bucket=BUCKET, Key=owner_key)["ETag"].strip('"')
+    owner_key, etag = uploaded_object(stack, BUCKET, prediction_id)
     event = {
         "Records": [
             {
