@@ -3,6 +3,8 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
+CONVERT_VENV := .venv-convert
+CONVERT_PY := $(CONVERT_VENV)/bin/python
 TFLITE_VENV := .venv-tflite
 SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
@@ -15,10 +17,23 @@ SAM_ENV := BUILD_PYTHON="$(abspath $(PY))" AWS_DEFAULT_REGION=$${AWS_DEFAULT_REG
 	bench
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-$(VENV)/.installed: requirements-dev.txt requirements-convert.txt layers/core/requirements.txt \
-		layers/ml/requirements.txt constraints.txt
+# .venv: what the functions and the local stack need (requirements-run.txt), all `make run` installs: no TensorFlow.
+$(VENV)/.run-installed: requirements-run.txt layers/core/requirements.txt layers/ml/requirements.txt constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-run.txt -c constraints.txt
+	@touch $@
+
+# The tests' and linters' tools, added to .venv by the targets that need them.
+$(VENV)/.installed: $(VENV)/.run-installed requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	@touch $@
+
+# TensorFlow, tf2onnx and scikit-learn (about 1.3 GB) in a venv of their own, with the dev venv's packages beside them:
+# convert_model.py, the demo model's training, the benchmark and the tests marked `tensorflow`.
+$(CONVERT_VENV)/.installed: requirements-convert.txt requirements-dev.txt requirements-run.txt \
+		layers/core/requirements.txt layers/ml/requirements.txt constraints.txt
+	@test -x $(CONVERT_PY) || $(PYTHON) -m venv $(CONVERT_VENV)
+	$(CONVERT_PY) -m pip install --quiet --disable-pip-version-check -r requirements-convert.txt -c constraints.txt
 	@touch $@
 
 # tflite-runtime (the runner's fallback) needs numpy < 2: its own small venv, used by the fallback's tests.
@@ -32,18 +47,21 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-sam.txt
 	@touch $@
 
-run: $(VENV)/.installed  ## the whole system on 127.0.0.1 (API on :3000); LOCAL_CLASSIFIER=lambda|worker|both|none
+run: $(VENV)/.run-installed  ## the whole system on 127.0.0.1 (API on :3000); LOCAL_CLASSIFIER=lambda|worker|both|none
 	$(PY) -m devstack
 
 # The batch worker: joins the stack `make run` started (its .local/worker.env), unless QUEUE_URL etc. are set.
-worker: $(VENV)/.installed  ## one more consumer of the classify queue (ONNX Runtime batches; MODEL_BACKEND=litert)
+worker: $(VENV)/.run-installed  ## one more consumer of the classify queue (ONNX Runtime batches; MODEL_BACKEND=litert)
 	@if [ -z "$$QUEUE_URL" ]; then \
 		test -f .local/worker.env || { echo "no .local/worker.env: start 'make run' first, or set QUEUE_URL etc."; exit 2; }; \
 		set -a; . ./.local/worker.env; set +a; \
 	fi; PYTHONPATH=layers/core:. exec $(PY) -m batchworker
 
-test: lint $(TFLITE_VENV)/.installed $(SAM_VENV)/.installed chromium  ## lint, then unit, integration and browser tests against real local servers
-	REQUIRE_TFLITE_VENV=1 REQUIRE_BROWSER=1 $(PY) -m pytest
+# Two pytest runs: every test but those marked `tensorflow` in .venv (which has no TensorFlow, as `make run` installs
+# it), then those in .venv-convert. REQUIRE_TENSORFLOW: a marked test fails, not skips, where TensorFlow is missing.
+test: lint $(CONVERT_VENV)/.installed $(TFLITE_VENV)/.installed $(SAM_VENV)/.installed chromium  ## lint, then unit, integration and browser tests against real local servers
+	REQUIRE_TFLITE_VENV=1 REQUIRE_BROWSER=1 $(PY) -m pytest -m "not tensorflow"
+	REQUIRE_TENSORFLOW=1 $(CONVERT_PY) -m pytest -m tensorflow
 
 # Debian's Chromium for the browser tests: Playwright's own browser download is not reachable from here.
 chromium:
@@ -56,8 +74,9 @@ browser: $(VENV)/.installed chromium  ## only the browser tests (screenshots in 
 unit: $(VENV)/.installed
 	$(PY) -m pytest tests/unit
 
-integration: $(VENV)/.installed
-	$(PY) -m pytest tests/integration
+integration: $(VENV)/.installed $(CONVERT_VENV)/.installed
+	$(PY) -m pytest -m "not tensorflow" tests/integration
+	REQUIRE_TENSORFLOW=1 $(CONVERT_PY) -m pytest -m tensorflow tests/integration
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .
@@ -67,31 +86,32 @@ format: $(VENV)/.installed
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
-convert-deps: $(VENV)/.installed  ## TensorFlow & co. for convert_model.py (in .venv; never shipped)
+convert-deps: $(CONVERT_VENV)/.installed  ## TensorFlow & co. for convert_model.py (in .venv-convert; never shipped)
 
-demo-model: $(VENV)/.installed  ## retrain the digits demo model, convert it, refresh the sample images
-	$(PY) -m training.train_digits
+demo-model: $(CONVERT_VENV)/.installed  ## retrain the digits demo model, convert it, refresh the sample images
+	$(CONVERT_PY) -m training.train_digits
 
 # docs/scaling.md: capacity and cost from docs/benchmarks.json and cited prices (after `make bench`).
-scaling: $(VENV)/.installed  ## rewrite docs/scaling.md from the measured numbers
+scaling: $(VENV)/.run-installed  ## rewrite docs/scaling.md from the measured numbers
 	$(PY) -m bench.scaling
 
 # 1,000 images through the local stack with the Lambda poller, the worker, then both: docs/benchmarks.md.
-load-pipeline: $(VENV)/.installed  ## heavy load on the local stack (QUICK=1 for a small run)
+load-pipeline: $(VENV)/.run-installed  ## heavy load on the local stack (QUICK=1 for a small run)
 	$(PY) -m bench.load $(if $(QUICK),--quick,)
 
 # The GPU image's pins, resolved for Linux x86-64 / CPython 3.12 wheels (not this machine): gpu/requirements.txt.
-gpu-requirements: $(VENV)/.installed  ## re-pin gpu/requirements.txt from gpu/requirements.in
+gpu-requirements: $(VENV)/.run-installed  ## re-pin gpu/requirements.txt from gpu/requirements.in
 	$(PY) -m gpu.lock
 
-# Benchmarks (TensorFlow allowed here, never in a function): docs/benchmarks.md + .json. QUICK=1 for a smoke run.
-bench: $(VENV)/.installed $(TFLITE_VENV)/.installed build  ## measure cold start, latency, pipeline, auth, size
-	$(PY) -m bench $(if $(QUICK),--quick,)
+# Benchmarks (TensorFlow allowed here, in .venv-convert; never in a function): docs/benchmarks.md + .json.
+# QUICK=1 for a smoke run.
+bench: $(CONVERT_VENV)/.installed $(TFLITE_VENV)/.installed build  ## measure cold start, latency, pipeline, auth, size
+	$(CONVERT_PY) -m bench $(if $(QUICK),--quick,)
 
 validate: $(SAM_VENV)/.installed  ## sam validate --lint (offline)
 	$(SAM_ENV) $(SAM) validate --lint
 
-build: $(SAM_VENV)/.installed $(VENV)/.installed  ## sam build (no container, no Python 3.12 needed): .aws-sam/build
+build: $(SAM_VENV)/.installed $(VENV)/.run-installed  ## sam build (no container, no Python 3.12 needed): .aws-sam/build
 	$(SAM_ENV) $(SAM) build
 
 deploy: build

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Convert a trained Keras image classifier into the model.tflite + model.json that imagepredict's functions run.
 
-    python convert_model.py MODEL --labels FILE|a,b,c --out DIR [--quantize none|float16|dynamic|int8] ...
+    .venv-convert/bin/python convert_model.py MODEL --labels FILE|a,b,c --out DIR
+        [--quantize none|float16|dynamic|int8] ...
 
 MODEL is a .keras file, a legacy .h5 file or a SavedModel directory whose one input is a batch of images
 (batch, height, width, 1 or 3) and whose one output is (batch, classes). The converted model is checked against
 the original with the same runner the functions use (see "parity" in model.json), and nothing is written unless
-the check passes. TensorFlow is needed here only (`make convert-deps`); the functions run the result with LiteRT.
+the check passes. TensorFlow is needed here only, in its own venv (`make convert-deps` makes .venv-convert;
+`make run`'s .venv has none); the functions run the result with LiteRT.
 
 Exit status: 0 written, 1 the model cannot be converted (the message says why), 2 bad arguments,
 3 the converted model disagrees with the original more than --min-agreement allows.
@@ -542,8 +544,8 @@ def import_tensorflow(verbose: bool) -> Any:
         import tensorflow as tf
     except ImportError:
         raise ConversionError(
-            "TensorFlow is not installed in this Python. Run `make convert-deps` and use .venv/bin/python, "
-            "or pip install -r requirements-convert.txt"
+            "TensorFlow is not installed in this Python (`make run`'s .venv has none). Run `make convert-deps` and "
+            "use .venv-convert/bin/python convert_model.py ..., or pip install -r requirements-convert.txt"
         ) from None
     if not verbose:
         tf.get_logger().setLevel("ERROR")

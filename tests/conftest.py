@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +18,26 @@ from devstack.launch import RunningStack, start_stack
 from devstack.stack import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
+# What the tests marked `tensorflow` import: .venv-convert has them, .venv (what `make run` installs) does not.
+CONVERTER_MODULES = ("tensorflow", "tf2onnx", "sklearn")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test marked `tensorflow` is skipped where TensorFlow & co. are missing, or fails under REQUIRE_TENSORFLOW
+    (`make test` runs those tests in .venv-convert with it set, and the others in .venv with `-m "not tensorflow"`)."""
+    if item.get_closest_marker("tensorflow") is None:
+        return
+    missing = [name for name in CONVERTER_MODULES if importlib.util.find_spec(name) is None]
+    if not missing:
+        return
+    message = (
+        f"{', '.join(missing)} not installed in this venv: tests marked `tensorflow` run in .venv-convert "
+        "(`make convert-deps`; `make test` runs them there)"
+    )
+    if os.environ.get("REQUIRE_TENSORFLOW"):
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")

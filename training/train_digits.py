@@ -1,6 +1,6 @@
 """Train the demo model on scikit-learn's digits, convert it with convert_model.py, and write sample images.
 
-    .venv/bin/python -m training.train_digits   (or `make demo-model`)
+    .venv-convert/bin/python -m training.train_digits   (or `make demo-model`)
 
 Deterministic: fixed seeds, a stratified split, and TensorFlow's deterministic ops. The model keeps the original
 app's input contract (224x224x3 in [0, 1]); it averages the picture down to 32x32 first, since the digits were 8x8.

@@ -37,7 +37,7 @@ def tiny_keras(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_the_workers_measure_what_the_report_needs(tiny_keras: Path, tmp_path: Path) -> None:
+def test_the_workers_measure_what_the_report_needs() -> None:
     variants = {"none": str(DEMO), "dynamic": str(VARIANTS / "digits-dynamic")}
     common = {"threads": [1], "iterations": 3, "warmup": 1, "jpeg": str(JPEG), "variants": variants}
     litert, wall = worker("interpreters", {**common, "runtime": "litert", "alternatives": True})
@@ -57,6 +57,10 @@ def test_the_workers_measure_what_the_report_needs(tiny_keras: Path, tmp_path: P
     assert ours["top"] == "7"
     assert 0 < ours["import_ms"] < ours["model_loaded_ms"] < ours["first_prediction_ms"]
     assert ours["peak_rss_mb"] > 10
+
+
+@pytest.mark.tensorflow  # the original approach is TensorFlow's: .venv-convert
+def test_the_original_approach_is_measured_with_keras(tiny_keras: Path) -> None:
     original, _ = worker("cold-original", {"keras_path": str(tiny_keras), "jpeg": str(JPEG)})
     assert original["first_prediction_ms"] > original["import_ms"] > 0
     keras, _ = worker("keras", {"keras_path": str(tiny_keras), "iterations": 2, "warmup": 1})

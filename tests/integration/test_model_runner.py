@@ -48,6 +48,7 @@ def accuracy(runner: ModelRunner, split: Split) -> float:
     return sum(hits) / len(hits)
 
 
+@pytest.mark.tensorflow  # the held-out digits come from scikit-learn: .venv-convert
 @pytest.mark.parametrize("variant", ["demo", "digits-int8-io", "digits-dynamic", "digits-logits"])
 def test_held_out_accuracy_stays_at_least_95_percent(variant: str, split: Split) -> None:
     runner = load_runner(bundled_dir=DEMO_DIR if variant == "demo" else VARIANTS / variant)

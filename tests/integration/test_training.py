@@ -9,7 +9,7 @@ import pytest
 
 from training import train_digits
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.tensorflow]  # TensorFlow and scikit-learn: .venv-convert
 
 
 def test_training_converts_evaluates_and_writes_variants_and_samples(tmp_path: Path) -> None:
