@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
@@ -17,11 +16,12 @@ from imagepredict.auth.validation import parse_credentials, parse_refresh_token,
 from imagepredict.errors import EmailTaken, InvalidCredentials, InvalidToken, TooManyAttempts
 from imagepredict.observability import logger, metrics, tracer
 from imagepredict.settings import get_settings
+from imagepredict.storage.mongo import per_mongodb_uri
 
 app = create_resolver()
 
 
-@lru_cache(maxsize=1)
+@per_mongodb_uri  # rebuilt on a new client when the MongoDB URI secret rotates
 def auth_service() -> AuthService:
     return build_auth_service(get_settings())
 

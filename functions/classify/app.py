@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from imagepredict.classify.wiring import build_consumer
 from imagepredict.model import ModelRunner, container_runner
 from imagepredict.observability import logger, metrics, tracer
 from imagepredict.settings import get_settings
+from imagepredict.storage.mongo import per_mongodb_uri
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 # Every failed record is reported (never an invocation error), so SQS retries exactly those, even when all fail.
@@ -25,7 +25,7 @@ def runner() -> ModelRunner:
     return container_runner(get_settings(), MODEL_DIR)
 
 
-@lru_cache(maxsize=1)
+@per_mongodb_uri  # rebuilt on a new client when the MongoDB URI secret rotates
 def consumer() -> ClassifyConsumer:
     return build_consumer(get_settings(), runner)
 

@@ -22,11 +22,12 @@ from imagepredict.notifications.wiring import build_notifier
 from imagepredict.observability import logger, metrics, tracer
 from imagepredict.predictions import build_prediction_store
 from imagepredict.settings import get_settings
+from imagepredict.storage.mongo import per_mongodb_uri
 
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
-@lru_cache(maxsize=1)
+@per_mongodb_uri  # rebuilt on a new client when the MongoDB URI secret rotates
 def notifier() -> ResultNotifier:
     settings = get_settings()
     return build_notifier(settings, build_prediction_store(settings))

@@ -15,6 +15,7 @@ from imagepredict.observability import logger, metrics, tracer
 from imagepredict.predictions import build_prediction_store
 from imagepredict.predictions.api import PredictionQueries, parse_limit
 from imagepredict.settings import get_settings
+from imagepredict.storage.mongo import per_mongodb_uri
 
 app = create_resolver()
 
@@ -24,7 +25,7 @@ def access_tokens() -> AccessTokens:
     return build_access_tokens(get_settings())
 
 
-@lru_cache(maxsize=1)
+@per_mongodb_uri  # rebuilt on a new client when the MongoDB URI secret rotates
 def queries() -> PredictionQueries:
     settings = get_settings()
     store = build_prediction_store(settings)

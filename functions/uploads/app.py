@@ -15,6 +15,7 @@ from imagepredict.aws import s3_client
 from imagepredict.observability import logger, metrics, tracer
 from imagepredict.predictions import build_prediction_store
 from imagepredict.settings import get_settings
+from imagepredict.storage.mongo import per_mongodb_uri
 from imagepredict.uploads import UploadService, parse_upload_request
 
 app = create_resolver()
@@ -25,7 +26,7 @@ def access_tokens() -> AccessTokens:
     return build_access_tokens(get_settings())
 
 
-@lru_cache(maxsize=1)
+@per_mongodb_uri  # rebuilt on a new client when the MongoDB URI secret rotates
 def upload_service() -> UploadService:
     settings = get_settings()
     store = build_prediction_store(settings)

@@ -108,10 +108,6 @@ def test_functions_may_read_only_their_secrets(transformed) -> None:
                 assert statement["Resource"] != "*" or set(actions) <= UNSCOPABLE, (name, statement)
 
 
-def test_the_mongo_uri_parameter_is_never_echoed() -> None:
-    assert Template(TEMPLATE).parameters["MongoDbUri"]["NoEcho"] is True
-
-
 def test_local_stack_reads_the_same_routes() -> None:
     routes = {route.route_key: route.function for route in Template(TEMPLATE).http_routes()}
     assert routes["POST /auth/login"] == "AuthFunction"

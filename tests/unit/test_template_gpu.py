@@ -23,7 +23,7 @@ from tests.unit.test_template import TEMPLATE, NoManagedPolicies
 
 MODES = ("lambda", "gpu", "both")
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/imagepredict-worker:1"
-REQUIRED = {"MongoDbUri": "mongodb+srv://user:secret@cluster.example.net/", "AppUrl": "https://app.example.com"}
+REQUIRED = {"MongoDbUriSecret": "imagepredict/mongodb-uri", "AppUrl": "https://app.example.com"}
 GPU_SERVICES = ("AWS::ECS::", "AWS::AutoScaling::", "AWS::EC2::", "AWS::ApplicationAutoScaling::")
 _NO_VALUE = object()
 # What batchworker/queue.py calls (the batch calls are authorised by their single-message actions).
@@ -347,7 +347,7 @@ def test_the_worker_gets_the_classify_functions_settings_and_its_own(
 
 def test_the_task_role_grants_exactly_what_the_worker_does(gpu: dict[str, Any]) -> None:
     role = gpu["GpuWorkerTaskRole"]["Properties"]
-    assert "ManagedPolicyArns" not in role
+    assert role["ManagedPolicyArns"] == [{"Ref": "MongoDbUriSecretReadPolicy"}]  # the functions' too
     assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}
     bucket = "arn:${AWS::Partition}:s3:::${AWS::StackName}-uploads-${AWS::AccountId}"
     granted = set()
@@ -365,7 +365,6 @@ def test_the_task_role_grants_exactly_what_the_worker_does(gpu: dict[str, Any]) 
         *((action, key) for action in ("s3:GetObject", "s3:DeleteObject") for key in uploaded),
         ("s3:PutObject", {"Fn::Sub": f"{bucket}/results/*"}),
         ("ses:SendRawEmail", {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/*"}),
-        ("secretsmanager:GetSecretValue", {"Ref": "MongoDbSecret"}),
         ("sqs:SendMessage", {"Fn::GetAtt": ["EmailQueue", "Arn"]}),  # result emails are queued, as by the function
     ]
     assert granted == {(action, json.dumps(resource, sort_keys=True)) for action, resource in expected}

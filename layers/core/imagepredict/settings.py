@@ -47,6 +47,7 @@ class Settings:
     email_senders: int = 2  # the email function's maximum concurrency: each container sends at 1/n of SES's rate
     email_max_send_rate: int = 0  # emails/s for the whole account; 0: read SES's MaxSendRate
     mongodb_max_pool_size: int = 2  # connections per MongoDB server per process: a Lambda container needs two
+    secrets_max_age_seconds: int = 300  # a rotated secret (MongoDB URI, signing key) is re-read within this time
 
     def require_bucket(self) -> str:
         if not self.uploads_bucket:
@@ -84,6 +85,7 @@ INTEGERS: dict[str, Range] = {
     "EMAIL_SENDERS": Range(2, 1, 1_000),
     "EMAIL_MAX_SEND_RATE": Range(0, 0, 100_000),
     "MONGODB_MAX_POOL_SIZE": Range(2, 1, 500),
+    "SECRETS_MAX_AGE_SECONDS": Range(300, 1, 3_600),
 }
 
 
@@ -133,6 +135,7 @@ def load_settings(env: Mapping[str, str], *, require_jwt: bool = True) -> Settin
         email_senders=integer_setting(env, "EMAIL_SENDERS"),
         email_max_send_rate=integer_setting(env, "EMAIL_MAX_SEND_RATE"),
         mongodb_max_pool_size=integer_setting(env, "MONGODB_MAX_POOL_SIZE"),
+        secrets_max_age_seconds=integer_setting(env, "SECRETS_MAX_AGE_SECONDS"),
     )
     if settings.model_s3_uri and not S3_URI.match(settings.model_s3_uri):
         raise SettingsError(f"MODEL_S3_URI must look like s3://bucket/prefix/, got {settings.model_s3_uri!r}")

@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
+from imagepredict.auth.keys import RotatingKeys, SigningKeys, StaticKeys
 from imagepredict.auth.passwords import PasswordHasher
 from imagepredict.auth.service import AuthService, Session
 from imagepredict.auth.sessions import RefreshTokenStore
 from imagepredict.auth.throttle import LoginThrottle
 from imagepredict.auth.tokens import AccessTokens
 from imagepredict.auth.users import UserStore
-from imagepredict.secrets import value_or_secret
-from imagepredict.settings import Settings
+from imagepredict.secrets import secret_cache
+from imagepredict.settings import Settings, SettingsError
 from imagepredict.storage.mongo import get_database
 
 __all__ = ["AccessTokens", "AuthService", "Session", "build_access_tokens", "build_auth_service"]
 
 
+def signing_keys(settings: Settings) -> SigningKeys:
+    """JWT_SECRET as given (tools, tests), else the rotating key in JWT_SECRET_ARN's secret."""
+    if settings.jwt_secret:
+        return StaticKeys(settings.jwt_secret)
+    if not settings.jwt_secret_arn:
+        raise SettingsError("Set JWT_SECRET_ARN (or JWT_SECRET for tools and tests)")
+    return RotatingKeys(
+        secret_cache(settings.secrets_max_age_seconds),
+        settings.jwt_secret_arn,
+        # A container may sign with the old key until it re-reads the secret; its tokens then live one lifetime.
+        grace_seconds=settings.access_token_ttl_seconds + settings.secrets_max_age_seconds,
+    )
+
+
 def build_access_tokens(settings: Settings) -> AccessTokens:
-    """Access-token issuing and verification with the container's signing key (what every API function needs)."""
+    """Access-token issuing and verification with the container's signing keys (what every API function needs)."""
     return AccessTokens(
-        value_or_secret(settings.jwt_secret, settings.jwt_secret_arn),
+        signing_keys(settings),
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
         ttl_seconds=settings.access_token_ttl_seconds,

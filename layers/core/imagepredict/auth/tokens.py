@@ -8,13 +8,14 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import jwt
 
+from imagepredict.auth.keys import SigningKeys, StaticKeys
 from imagepredict.errors import InvalidToken
 
 ALGORITHM = "HS256"
-MIN_KEY_BYTES = 32  # HS256 needs a key at least as long as its 256-bit output
 REFRESH_TOKEN_BYTES = 32  # 256 bits of randomness
 
 
@@ -30,16 +31,14 @@ class AccessClaims:
 class AccessTokens:
     def __init__(
         self,
-        key: str,
+        keys: str | SigningKeys,
         *,
         issuer: str,
         audience: str,
         ttl_seconds: int,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if len(key.encode("utf-8")) < MIN_KEY_BYTES:
-            raise ValueError(f"The JWT signing key must be at least {MIN_KEY_BYTES} bytes")
-        self._key = key
+        self._keys = StaticKeys(keys) if isinstance(keys, str) else keys
         self._issuer = issuer
         self._audience = audience
         self.ttl_seconds = ttl_seconds
@@ -56,22 +55,10 @@ class AccessTokens:
             "aud": self._audience,
             "jti": uuid.uuid4().hex,
         }
-        return jwt.encode(claims, self._key, algorithm=ALGORITHM)
+        return jwt.encode(claims, self._keys.signing_key(), algorithm=ALGORITHM)
 
     def verify(self, token: str) -> AccessClaims:
-        try:
-            claims = jwt.decode(
-                token,
-                self._key,
-                algorithms=[ALGORITHM],
-                audience=self._audience,
-                issuer=self._issuer,
-                options={"require": ["sub", "email", "iat", "exp", "iss", "aud", "jti"]},
-            )
-        except jwt.ExpiredSignatureError:
-            raise InvalidToken("The access token has expired") from None
-        except jwt.PyJWTError:
-            raise InvalidToken() from None
+        claims = self._decode(token)
         if not all(isinstance(claims[name], str) for name in ("sub", "email", "jti")):
             raise InvalidToken()
         return AccessClaims(
@@ -81,6 +68,26 @@ class AccessTokens:
             issued_at=claims["iat"],
             expires_at=claims["exp"],
         )
+
+    def _decode(self, token: str) -> dict[str, Any]:
+        """The token's claims, checked with the current key, then (after a rotation) with the previous one."""
+        for key in self._keys.verification_keys():
+            try:
+                return jwt.decode(
+                    token,
+                    key,
+                    algorithms=[ALGORITHM],
+                    audience=self._audience,
+                    issuer=self._issuer,
+                    options={"require": ["sub", "email", "iat", "exp", "iss", "aud", "jti"]},
+                )
+            except jwt.InvalidSignatureError:
+                continue
+            except jwt.ExpiredSignatureError:
+                raise InvalidToken("The access token has expired") from None
+            except jwt.PyJWTError:
+                raise InvalidToken() from None
+        raise InvalidToken()
 
 
 def new_refresh_token() -> str:
