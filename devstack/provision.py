@@ -88,6 +88,7 @@ class Provisioner:
         self.state_file = state_dir / "generated-secrets.json"
         self.parameters = {**self._parameter_defaults(), **parameters, **pseudo_parameters(stack_name)}
         self.refs: dict[str, Any] = {}
+        self.buckets: list[str] = []  # the buckets created, in order
         self._after_all: list[Callable[[], None]] = []
         self.attributes: dict[tuple[str, str], Any] = {}
         self.resolver = Resolver(self.parameters, self.refs, self.attributes, template.conditions)
@@ -110,7 +111,8 @@ class Provisioner:
     def _parameter_defaults(self) -> dict[str, Any]:
         return {name: spec["Default"] for name, spec in self.template.parameters.items() if "Default" in spec}
 
-    def run(self) -> None:
+    def run(self, before_notifications: Callable[[], None] | None = None) -> None:
+        """Create every resource; `before_notifications` runs once the buckets exist but send no S3 events yet."""
         for logical_id in self._in_dependency_order():
             spec = self.template.resources[logical_id]
             kind = spec["Type"]
@@ -122,6 +124,8 @@ class Provisioner:
                 log.info("created %s %s", kind, logical_id)
             else:
                 self._placeholder(logical_id, kind)
+        if before_notifications is not None:
+            before_notifications()
         for step in self._after_all:
             step()
 
@@ -210,6 +214,7 @@ class Provisioner:
         with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
             client.create_bucket(Bucket=name)
         self.refs[logical_id] = name
+        self.buckets.append(name)
         self.attributes.update(
             {
                 (logical_id, "Arn"): f"arn:aws:s3:::{name}",

@@ -30,6 +30,7 @@ from devstack.functions import DeployedFunction, FunctionPool
 from devstack.gateway import Cors, Gateway
 from devstack.provision import REGION, Provisioner
 from devstack.queues import EventSource, QueuePoller, event_source_enabled
+from devstack.s3snapshot import Snapshots
 from devstack.template import FunctionSpec, Template
 
 log = logging.getLogger("devstack")
@@ -67,6 +68,7 @@ class StackConfig:
     concurrency: int
     ttl_sweep_seconds: float
     sqs_retry_seconds: int
+    s3_snapshot_seconds: float  # how often the buckets' new objects are copied to <data dir>/s3
     sender_email: str
     stack_name: str
     classifier: str  # who drains the classify queue: lambda (the function), worker (the batch worker), or both
@@ -89,6 +91,7 @@ class StackConfig:
             concurrency=int(env.get("LOCAL_FUNCTION_CONCURRENCY") or 2),
             ttl_sweep_seconds=float(env.get("LOCAL_TTL_SWEEP_SECONDS") or 60),
             sqs_retry_seconds=int(env.get("LOCAL_SQS_RETRY_SECONDS") or 2),
+            s3_snapshot_seconds=float(env.get("LOCAL_S3_SNAPSHOT_SECONDS") or 2),
             sender_email=env.get("LOCAL_SENDER_EMAIL") or "results@imagepredict.test",
             stack_name=env.get("LOCAL_STACK_NAME") or "imagepredict-local",
             classifier=classifier_mode(env.get("LOCAL_CLASSIFIER") or "lambda"),
@@ -123,6 +126,7 @@ class Stack:
         self.pool: FunctionPool | None = None
         self.pollers: list[QueuePoller] = []
         self.server: BaseWSGIServer | None = None
+        self.snapshots: Snapshots | None = None
         self.mongodb_uri = ""
         self.aws_endpoint = ""
         self.worker_health_url: str | None = None
@@ -159,7 +163,7 @@ class Stack:
                 state_dir=self.config.data_dir / "aws",
                 stack_name=self.config.stack_name,
             )
-            provisioner.run()
+            provisioner.run(before_notifications=lambda: self._restore_buckets(provisioner))
             functions = {spec.logical_id: self._deploy(spec, provisioner) for spec in self.template.functions()}
             self.pool = FunctionPool(functions, concurrency=self.config.concurrency)
             self._start_gateway(Cors(provisioner.resolver.resolve(self.template.http_cors())))
@@ -167,6 +171,20 @@ class Stack:
         except BaseException:
             self.stop()
             raise
+
+    def _restore_buckets(self, provisioner: Provisioner) -> None:
+        """Refill a moto we started with the objects saved by the last run, then keep saving new ones."""
+        if self.config.aws_endpoint:  # someone else's moto: it keeps its objects itself
+            return
+        snapshots = Snapshots(
+            provisioner.client("s3"),
+            provisioner.buckets,
+            self.config.data_dir / "s3",
+            interval_seconds=self.config.s3_snapshot_seconds,
+        )
+        snapshots.restore()
+        snapshots.start()
+        self.snapshots = snapshots
 
     def _spawn(self, name: str, command: list[str], env: Mapping[str, str] | None = None) -> None:
         logs = self.config.data_dir / "logs"
@@ -291,6 +309,9 @@ class Stack:
         if self.pool is not None:
             self.pool.stop()
             self.pool = None
+        if self.snapshots is not None:  # a last copy while moto still runs
+            self.snapshots.stop()
+            self.snapshots = None
         for process in reversed(self.processes):
             if process.poll() is None:
                 process.terminate()

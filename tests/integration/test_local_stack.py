@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -11,7 +12,8 @@ import pytest
 import requests
 
 from devstack.stack import free_port
-from tests.conftest import ROOT, RunningStack, start_stack, unique_email
+from tests.conftest import ROOT, RunningStack, aws_client, start_stack, unique_email
+from tests.integration.api_client import SAMPLES, Client, mail_to
 
 PASSWORD = "correct horse battery"
 
@@ -104,3 +106,56 @@ def test_ctrl_c_in_a_terminal_stops_everything_cleanly(tmp_path: Path) -> None:
     output = stack.log_text()
     assert "Stopped." in output
     assert "Traceback" not in output, output[-3000:]
+
+
+@pytest.mark.slow
+def test_uploaded_images_survive_a_restart_without_being_classified_again(tmp_path: Path) -> None:
+    """moto keeps objects in memory: the stack copies them under .local/s3 and puts them back before the bucket's
+    notifications exist, so a restart shows the old images and sends no S3 event for them."""
+    kept_bytes = (SAMPLES / "digit-7.png").read_bytes()
+    first = start_stack(tmp_path)
+    try:
+        user = Client(first)
+        kept = user.upload(kept_bytes, "digit-7.png")
+        deleted = user.upload((SAMPLES / "digit-3.png").read_bytes(), "digit-3.png")
+        done = user.wait(kept)
+        assert done["status"] == "done", done
+        user.wait(deleted)
+        assert requests.delete(first.url(f"/predictions/{deleted}"), headers=user.headers).status_code == 204
+    finally:
+        assert first.stop() == 0, first.log_text()
+
+    # No classifier this time: an S3 event sent by the restore would wait in the classify queue to be seen.
+    second = start_stack(tmp_path, {"LOCAL_CLASSIFIER": "none"}, log_name="second.log")
+    try:
+        user.stack = second
+        prediction = user.get(kept).json()
+        assert (prediction["status"], prediction["completed_at"]) == ("done", done["completed_at"])
+        image = requests.get(prediction["image_url"], timeout=10)
+        assert image.status_code == 200
+        assert image.content == kept_bytes
+        assert image.headers["Content-Type"] == "image/png"
+
+        s3 = aws_client(second, "s3")
+        keys = [
+            item["Key"]
+            for bucket in s3.list_buckets()["Buckets"]
+            for item in s3.list_objects_v2(Bucket=bucket["Name"]).get("Contents", [])
+        ]
+        assert [key.rsplit("/", 1)[1] for key in keys] == [f"{kept}.png"]  # the deleted image stays deleted
+
+        sqs = aws_client(second, "sqs")
+        queue = next(url for url in sqs.list_queues()["QueueUrls"] if url.endswith("-ClassifyQueue"))
+        bodies = []
+        while messages := sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+            "Messages"
+        ):
+            bodies += [json.loads(message["Body"]) for message in messages]
+            sqs.delete_message_batch(
+                QueueUrl=queue,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+            )
+        assert [body.get("Event") for body in bodies] == ["s3:TestEvent"], bodies  # no ObjectCreated records
+        assert mail_to(second, user.email) == []
+    finally:
+        assert second.stop() == 0, second.log_text()
