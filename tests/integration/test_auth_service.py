@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,7 +12,7 @@ from imagepredict.auth import AuthService
 from imagepredict.auth.passwords import PasswordHasher
 from imagepredict.auth.sessions import RefreshTokenStore
 from imagepredict.auth.throttle import LoginThrottle
-from imagepredict.auth.tokens import AccessTokens
+from imagepredict.auth.tokens import AccessTokens, hash_refresh_token
 from imagepredict.auth.users import UserStore
 from imagepredict.auth.validation import Credentials, Registration
 from imagepredict.errors import EmailTaken, InvalidCredentials, InvalidToken, TooManyAttempts
@@ -129,3 +131,38 @@ def test_access_token_of_a_deleted_user_is_refused(service: AuthService, databas
         service.current_user(claims)
     with pytest.raises(InvalidToken):
         service.refresh(session.refresh_token)
+
+
+@pytest.mark.parametrize("attempts", [2, 4, 8])
+def test_racing_refreshes_of_one_token_leave_no_session_alive(service: AuthService, database, attempts: int) -> None:
+    """A stolen refresh token used at the same moment as the real one: at most one caller gets a new pair, the
+    reuse is detected, and every refresh token of the family ends revoked, whichever order the writes took."""
+    session = service.register(ADA)
+    barrier = threading.Barrier(attempts)
+
+    def refresh() -> str | None:
+        barrier.wait()
+        try:
+            return service.refresh(session.refresh_token).refresh_token
+        except InvalidToken:
+            return None
+
+    with ThreadPoolExecutor(attempts) as pool:
+        issued = [token for token in pool.map(lambda _: refresh(), range(attempts)) if token]
+    assert len(issued) <= 1
+    family = database.refresh_tokens.find_one({"_id": hash_refresh_token(session.refresh_token)})["family_id"]
+    alive = list(database.refresh_tokens.find({"family_id": family, "revoked_at": None}))
+    assert alive == []
+    for token in issued:
+        with pytest.raises(InvalidToken):
+            service.refresh(token)
+
+
+def test_a_logout_during_a_refresh_revokes_the_new_token(service: AuthService, database, clock: Clock) -> None:
+    session = service.register(ADA)
+    store = RefreshTokenStore(database, ttl_seconds=3600)
+    rotation = store.use(session.refresh_token, clock())
+    service.logout(rotation.user_id)  # lands between marking the old token used and issuing the new one
+    with pytest.raises(InvalidToken, match="signed out"):
+        store.issue(rotation.user_id, clock(), rotation.family_id)
+    assert database.refresh_tokens.count_documents({"family_id": rotation.family_id, "revoked_at": None}) == 0

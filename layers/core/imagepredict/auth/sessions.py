@@ -32,9 +32,10 @@ class RefreshTokenStore:
 
     def issue(self, user_id: str, now: datetime, family_id: str | None = None) -> str:
         token = new_refresh_token()
+        token_hash = hash_refresh_token(token)
         self._tokens.insert_one(
             {
-                "_id": hash_refresh_token(token),
+                "_id": token_hash,
                 "user_id": user_id,
                 "family_id": family_id or uuid.uuid4().hex,
                 "created_at": now,
@@ -43,7 +44,15 @@ class RefreshTokenStore:
                 "revoked_at": None,
             }
         )
+        if family_id is not None and self._family_revoked(family_id):
+            # A reuse (or a logout) revoked the family while this rotation was under way: its revocation ran
+            # before this token existed, so revoke it here; the two orders then end the same way.
+            self._revoke({"_id": token_hash}, now)
+            raise InvalidToken("This session was signed out while it was being refreshed")
         return token
+
+    def _family_revoked(self, family_id: str) -> bool:
+        return self._tokens.find_one({"family_id": family_id, "revoked_at": {"$ne": None}}, {"_id": 1}) is not None
 
     def use(self, token: str, now: datetime) -> Rotation:
         """Mark the token used (once, atomically). Using a spent token again revokes its whole family."""
