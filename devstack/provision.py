@@ -7,6 +7,7 @@ import json
 import logging
 import secrets
 import string
+import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -31,10 +32,20 @@ _NOT_PROVISIONED = {
     "AWS::S3::BucketPolicy",
     "AWS::CloudWatch::Alarm",
     "AWS::IAM::Role",
+    "AWS::IAM::ManagedPolicy",
     "AWS::Lambda::Permission",
     "AWS::SNS::Topic",
+    "AWS::SNS::Subscription",  # alarm emails
+    "AWS::CloudWatch::Dashboard",
     "AWS::Logs::LogGroup",  # locally the functions log to the terminal
 }
+
+
+def stack_id(stack_name: str) -> str:
+    """A CloudFormation stack ARN for the local stack: its UUID part is derived from the name, so a stack's resource
+    names (the uploads bucket's) stay the same across restarts, and two stacks on one moto get different ones."""
+    unique = uuid.uuid5(uuid.NAMESPACE_URL, f"imagepredict-local/{stack_name}")
+    return f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{stack_name}/{unique}"
 
 
 def pseudo_parameters(stack_name: str) -> dict[str, str]:
@@ -42,6 +53,7 @@ def pseudo_parameters(stack_name: str) -> dict[str, str]:
         "AWS::AccountId": ACCOUNT_ID,
         "AWS::Region": REGION,
         "AWS::StackName": stack_name,
+        "AWS::StackId": stack_id(stack_name),
         "AWS::Partition": "aws",
         "AWS::URLSuffix": "amazonaws.com",
         "AWS::NoValue": "",
@@ -68,6 +80,28 @@ def generate_secret_string(spec: Mapping[str, Any]) -> str:
         document[spec["GenerateStringKey"]] = value
         return json.dumps(document)
     return value
+
+
+def local_client(service: str, endpoint_url: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=endpoint_url,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # noqa: S106 - moto accepts any credentials
+    )
+
+
+def store_user_secret(endpoint_url: str, name: str, value: str) -> str:
+    """What a user does once before deploying (`aws secretsmanager create-secret`); returns the secret's ARN."""
+    client = local_client("secretsmanager", endpoint_url)
+    try:
+        return client.create_secret(Name=name, SecretString=value)["ARN"]
+    except client.exceptions.ResourceExistsException:
+        current = client.get_secret_value(SecretId=name)
+        if current["SecretString"] != value:  # a new value is a rotation: the old one becomes AWSPREVIOUS
+            client.put_secret_value(SecretId=name, SecretString=value)
+        return current["ARN"]
 
 
 class Provisioner:
@@ -100,13 +134,7 @@ class Provisioner:
         }
 
     def client(self, service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=self.endpoint_url,
-            region_name=REGION,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",  # noqa: S106 - moto accepts any credentials
-        )
+        return local_client(service, self.endpoint_url)
 
     def _parameter_defaults(self) -> dict[str, Any]:
         return {name: spec["Default"] for name, spec in self.template.parameters.items() if "Default" in spec}

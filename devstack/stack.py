@@ -28,7 +28,7 @@ from devstack.batch import (
 )
 from devstack.functions import DeployedFunction, FunctionPool
 from devstack.gateway import Cors, Gateway
-from devstack.provision import REGION, Provisioner
+from devstack.provision import REGION, Provisioner, store_user_secret
 from devstack.queues import EventSource, QueuePoller, event_source_enabled
 from devstack.s3snapshot import Snapshots
 from devstack.template import FunctionSpec, Template
@@ -151,11 +151,14 @@ class Stack:
         try:
             self.mongodb_uri = self.config.mongodb_uri or self._start_mongo()
             self.aws_endpoint = self.config.aws_endpoint or self._start_moto()
+            # The MongoDB URI lives in a secret the user creates before deploying; the stack creates it here.
+            secret_name = f"{self.config.stack_name}/mongodb-uri"
+            mongodb_secret = store_user_secret(self.aws_endpoint, secret_name, self.mongodb_uri)
             provisioner = Provisioner(
                 self.template,
                 endpoint_url=self.aws_endpoint,
                 parameters={
-                    "MongoDbUri": self.mongodb_uri,
+                    "MongoDbUriSecret": mongodb_secret,
                     "Stage": "local",
                     "SenderEmail": self.config.sender_email,
                     "AppUrl": self.api_url,
