@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 from werkzeug.utils import safe_join, send_file
 from werkzeug.wrappers import Request, Response
 
@@ -25,7 +25,12 @@ from devstack.template import Route
 log = logging.getLogger("devstack.gateway")
 
 API_ID = "local"
-MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # the HTTP API's request size limit
+# Two limits stand between a request and a function, and API Gateway answers both with the same 413
+# {"message": "Request Entity Too Large"} (as AWS's own Lambda Test Tool mirrors for HTTP APIs):
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # the HTTP API's payload quota (10 MB): the body as it arrives
+# Lambda's synchronous invocation payload (6 MB) is the whole event as JSON: headers and requestContext count, and a
+# binary body counts base64-encoded, 4/3 of its size, so about 4.5 MB of an image is the most a function can get.
+MAX_INVOCATION_BYTES = 6 * 1024 * 1024
 LOCAL_MAIL_PATH = "/_local/mail"  # local only: the deployed API has no such route
 _TEXT_TYPES = ("text/", "application/json", "application/x-www-form-urlencoded", "application/xml", "+json", "+xml")
 
@@ -35,7 +40,13 @@ def _is_text(content_type: str) -> bool:
     return any(marker in content_type for marker in _TEXT_TYPES)
 
 
-def build_event(request: Request, route: Route, path_parameters: Mapping[str, str]) -> dict[str, Any]:
+class _Request(Request):
+    max_content_length = MAX_PAYLOAD_BYTES  # reading a longer body (Content-Length or chunked) raises a 413
+
+
+def build_event(
+    request: Request, route: Route, path_parameters: Mapping[str, str], *, request_id: str | None = None
+) -> dict[str, Any]:
     """The event API Gateway sends a Lambda proxy integration, payload format version 2.0."""
     raw_uri = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.full_path
     raw_path = urlsplit(raw_uri).path or "/"
@@ -65,7 +76,7 @@ def build_event(request: Request, route: Route, path_parameters: Mapping[str, st
                 "sourceIp": source_ip,
                 "userAgent": headers.get("user-agent", ""),
             },
-            "requestId": uuid.uuid4().hex[:16],
+            "requestId": request_id or new_request_id(),
             "routeKey": route.route_key,
             "stage": "$default",
             "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
@@ -92,6 +103,15 @@ def build_event(request: Request, route: Route, path_parameters: Mapping[str, st
         else:
             event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode("ascii"), True
     return event
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+def invocation_payload_bytes(event: Mapping[str, Any]) -> int:
+    """The size of the Invoke request that carries this event: its JSON, in UTF-8."""
+    return len(json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
 
 
 def build_response(result: Any) -> Response:
@@ -201,7 +221,7 @@ class Gateway:
         return None
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        request = Request(environ)
+        request = _Request(environ)
         started = time.perf_counter()
         response = self.handle(request)
         log.info(
@@ -221,15 +241,31 @@ class Gateway:
             response = self._local_mail(request)
         elif matched is None:
             response = self._static(request) or _api_error(404, "Not Found")
-        elif (request.content_length or 0) > MAX_PAYLOAD_BYTES:
-            response = _api_error(413, "Request Entity Too Large")
         else:
             route, path_parameters = matched
-            event = build_event(request, route, path_parameters)
-            response = self._invoke(route, event)
-            response.headers["Apigw-Requestid"] = event["requestContext"]["requestId"]
+            request_id = new_request_id()
+            response = self._route(request, route, path_parameters, request_id)
+            response.headers["Apigw-Requestid"] = request_id
         self.cors.decorate(request, response)
         return response
+
+    def _route(self, request: Request, route: Route, path_parameters: dict[str, str], request_id: str) -> Response:
+        try:
+            event = build_event(request, route, path_parameters, request_id=request_id)
+        except RequestEntityTooLarge:
+            log.warning("%s: the body is over the HTTP API's %d bytes: 413", route.route_key, MAX_PAYLOAD_BYTES)
+            return _api_error(413, "Request Entity Too Large")
+        size = invocation_payload_bytes(event)
+        if size > MAX_INVOCATION_BYTES:
+            log.warning(
+                "%s: the event is %d bytes, over Lambda's %d-byte invocation payload: 413, %s is not invoked",
+                route.route_key,
+                size,
+                MAX_INVOCATION_BYTES,
+                route.function,
+            )
+            return _api_error(413, "Request Entity Too Large")
+        return self._invoke(route, event)
 
     def _invoke(self, route: Route, event: dict[str, Any]) -> Response:
         try:

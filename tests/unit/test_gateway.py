@@ -10,10 +10,18 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
-from werkzeug.test import EnvironBuilder
+from werkzeug.test import Client, EnvironBuilder
 from werkzeug.wrappers import Request
 
-from devstack.gateway import Cors, Gateway, build_event, build_response
+from devstack.gateway import (
+    MAX_INVOCATION_BYTES,
+    MAX_PAYLOAD_BYTES,
+    Cors,
+    Gateway,
+    build_event,
+    build_response,
+    invocation_payload_bytes,
+)
 from devstack.template import Route, Template
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -164,3 +172,46 @@ def test_sample_events_have_the_gateways_shape_and_a_route(path: Path) -> None:
 def test_there_is_a_sample_event_for_every_route() -> None:
     keys = {json.loads(p.read_text()).get("routeKey") for p in (ROOT / "events").glob("*.json")}
     assert {r.route_key for r in ROUTES} <= keys
+
+
+class RecordingPool:
+    """Stands in for the functions: records each event it is asked to invoke."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+
+    def invoke(self, function: str, event: dict[str, Any]) -> dict[str, Any]:
+        self.events.append(event)
+        return {"statusCode": 204}
+
+
+def test_the_invocation_payload_is_the_events_json_in_utf8() -> None:
+    assert invocation_payload_bytes({"body": 'é"'}) == len('{"body":"é\\""}'.encode())  # 2 bytes, and an escape
+
+
+def test_lambdas_6_mb_limit_counts_the_whole_event_to_the_byte() -> None:
+    pool = RecordingPool()
+    client = Client(Gateway(ROUTES, pool, Cors(None)))  # type: ignore[arg-type]
+
+    def post(size: int):
+        return client.post("/auth/login", data=b"x" * size, content_type="text/plain")
+
+    guess = MAX_INVOCATION_BYTES - 10_000
+    probe = request("POST", "/auth/login", data=b"x" * guess, content_type="text/plain")
+    exact = guess + MAX_INVOCATION_BYTES - invocation_payload_bytes(build_event(probe, route("POST /auth/login"), {}))
+    assert post(exact).status_code == 204
+    assert invocation_payload_bytes(pool.events[-1]) == MAX_INVOCATION_BYTES
+    refused = post(exact + 1)
+    assert (refused.status_code, refused.json) == (413, {"message": "Request Entity Too Large"})
+    assert refused.headers["Apigw-Requestid"]
+    assert len(pool.events) == 1  # the function never saw it
+
+
+def test_binary_bodies_count_base64_encoded_and_10_mb_is_refused_before_reading() -> None:
+    pool = RecordingPool()
+    client = Client(Gateway(ROUTES, pool, Cors(None)))  # type: ignore[arg-type]
+    image = b"\x00" * (MAX_INVOCATION_BYTES * 3 // 4)  # under 6 MB as bytes, over it as base64
+    assert client.post("/auth/login", data=image, content_type="image/png").status_code == 413
+    too_long = client.post("/auth/login", data=b"x" * (MAX_PAYLOAD_BYTES + 1), content_type="text/plain")
+    assert (too_long.status_code, too_long.json) == (413, {"message": "Request Entity Too Large"})
+    assert pool.events == []
