@@ -10,9 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from bson import ObjectId
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.conftest import RunningStack
+from tests.conftest import RunningStack, aws_client
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "tests" / "fixtures" / "digits"
@@ -233,3 +234,28 @@ def test_an_expired_access_token_is_refreshed_without_the_user_noticing(
     expect(page).to_have_url(re.compile(r"#/predictions$"))
     expect(page.get_by_role("heading", name="History")).to_be_visible()
     context.close()
+
+
+def test_a_deleted_image_shows_a_placeholder_not_a_broken_image(page: Page, stack: RunningStack, stack_db) -> None:
+    """The bucket's lifecycle rule deletes uploads after some days while their predictions stay."""
+    register(page)
+    upload(page, SAMPLES / "digit-7.png")
+    expect(page.get_by_test_id("top")).to_contain_text("7", timeout=30_000)
+    expect(page.get_by_role("img", name="The uploaded image digit-7.png")).to_be_visible()
+    assert page.get_by_test_id("image-gone").count() == 0
+
+    prediction_id = page.url.rsplit("/", 1)[1]
+    source = stack_db.predictions.find_one({"_id": ObjectId(prediction_id)})["source"]
+    aws_client(stack, "s3").delete_object(Bucket=source["bucket"], Key=source["key"])  # what expiry does
+    page.reload()
+    expect(page.get_by_test_id("top")).to_contain_text("7")  # the prediction itself is still there
+    placeholder = page.get_by_test_id("image-gone")
+    expect(placeholder).to_be_visible()
+    expect(placeholder).to_contain_text("Image no longer available")
+    expect(placeholder).to_contain_text("Uploaded images are deleted")
+    broken = page.evaluate(
+        "() => [...document.images].filter(i => i.complete && i.naturalWidth === 0 && i.offsetParent !== null).length"
+    )
+    assert broken == 0
+    assert page.get_by_role("img").count() == 0
+    shoot(page, "image-gone")

@@ -178,10 +178,23 @@ function bars(probabilities) {
       h("span", { className: "value" }, percent(probability)))));
 }
 
+// The uploaded image, or a placeholder once it is gone: the bucket deletes uploads after a number of days (its
+// lifecycle rule) while the prediction stays, so an old prediction's image link answers 404.
+function resultImage(prediction) {
+  if (!prediction.image_url) return null;
+  const gone = () => h("div", { className: "result-image image-gone", "data-testid": "image-gone" },
+    h("strong", {}, "Image no longer available"),
+    h("span", {}, "Uploaded images are deleted a number of days after upload; the prediction is kept."));
+  const image = h("img", { className: "result-image", alt: `The uploaded image ${prediction.filename}` });
+  image.addEventListener("error", () => image.replaceWith(gone()), { once: true });
+  image.src = prediction.image_url; // after the listener, so a quick failure is not missed
+  return image;
+}
+
 function renderPrediction(prediction) {
   const status = h("span", { className: `status ${prediction.status}` }, prediction.status);
   const header = h("div", { className: "actions" }, status, h("span", { className: "muted" }, prediction.filename, " · ", when(prediction.created_at)));
-  const image = prediction.image_url ? h("img", { className: "result-image", src: prediction.image_url, alt: `The uploaded image ${prediction.filename}` }) : null;
+  const image = resultImage(prediction);
   if (prediction.status === "pending" || prediction.status === "processing") {
     return [header, h("p", { className: "notice", role: "status" }, h("span", { className: "spinner", "aria-hidden": "true" }), " ",
       prediction.status === "pending" ? "Waiting for the image to arrive…" : "Classifying…"), image];
