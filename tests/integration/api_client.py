@@ -14,9 +14,21 @@ from typing import Any
 import requests
 from PIL import Image
 
+from devstack.intrinsics import Resolver
+from devstack.provision import pseudo_parameters
+from devstack.template import Template
 from tests.conftest import RunningStack, aws_client, unique_email
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "digits"
+TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+
+
+def uploads_bucket(stack_name: str = "imagepredict-local") -> str:
+    """The local stack's uploads bucket: named as template.yaml names it, from the (local) stack id."""
+    name = Template(TEMPLATE).resources["UploadsBucket"]["Properties"]["BucketName"]
+    return str(Resolver(pseudo_parameters(stack_name), {}, {}).resolve(name))
+
+
 PASSWORD = "correct horse battery"
 
 

@@ -19,12 +19,12 @@ from pymongo import MongoClient
 
 from devstack.launch import start_stack
 from tests.conftest import RunningStack, aws_client
-from tests.integration.api_client import SAMPLES, UNUSABLE, Client, mail_to, uploaded_object
+from tests.integration.api_client import SAMPLES, UNUSABLE, Client, mail_to, uploaded_object, uploads_bucket
 from tests.integration.worker_process import WorkerProcess
 
 pytestmark = pytest.mark.slow
 
-BUCKET = "imagepredict-local-uploads-123456789012"
+BUCKET = uploads_bucket()
 QUEUE, DEAD_LETTERS = "imagepredict-local-ClassifyQueue", "imagepredict-local-ClassifyDeadLetters"
 # (file, the digit it shows): the committed samples, PNG and JPEG
 MODEL_DIR = Path(__file__).resolve().parents[2] / "functions" / "classify" / "model"

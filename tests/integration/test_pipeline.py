@@ -15,9 +15,9 @@ import requests
 from PIL import Image
 
 from tests.conftest import RunningStack, aws_client
-from tests.integration.api_client import SAMPLES, UNUSABLE, Client, mail_to, uploaded_object
+from tests.integration.api_client import SAMPLES, UNUSABLE, Client, mail_to, uploaded_object, uploads_bucket
 
-BUCKET = "imagepredict-local-uploads-123456789012"
+BUCKET = uploads_bucket()
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,7 @@ from urllib.parse import unquote_plus
 
 import pytest
 
-from devstack.provision import Provisioner
+from devstack.provision import Provisioner, stack_id
 from devstack.template import Template
 from tests.conftest import RunningStack
 
@@ -41,7 +41,7 @@ def test_queues_with_redrive_to_the_dead_letter_queue(provisioned: Provisioner) 
 def test_bucket_settings_and_notification_reach_the_queue(provisioned: Provisioner) -> None:
     s3, sqs = provisioned.client("s3"), provisioned.client("sqs")
     bucket = provisioned.refs["Uploads"]
-    assert bucket == f"{provisioned.stack_name}-uploads-123456789012"
+    assert bucket == f"prov-uploads-{stack_id(provisioned.stack_name).rsplit('/', 1)[1]}"
     assert s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]["BlockPublicAcls"] is True
     rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
     assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"

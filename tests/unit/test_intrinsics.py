@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from devstack.intrinsics import Resolver, Unresolvable, references
+from devstack.provision import pseudo_parameters
+from devstack.template import Template
 
 
 @pytest.fixture
@@ -44,3 +48,18 @@ def test_unknown_names_are_reported(resolver: Resolver) -> None:
 def test_references_finds_every_kind() -> None:
     value = {"x": [{"Ref": "A"}, {"Fn::GetAtt": "B.Arn"}, {"Fn::Sub": "${C.Arn}/${D}/${!E}"}]}
     assert references(value) == {"A", "B", "C", "D"}
+
+
+def test_the_local_stack_id_names_the_uploads_bucket_as_cloudformation_would() -> None:
+    """template.yaml names its bucket from the stack id's UUID: locally a stable one per stack name."""
+    template = Template(Path(__file__).resolve().parents[2] / "template.yaml")
+    expression = template.resources["UploadsBucket"]["Properties"]["BucketName"]
+
+    def name(stack: str) -> str:
+        return Resolver(pseudo_parameters(stack), {}, {}).resolve(expression)
+
+    stack_id = pseudo_parameters("local")["AWS::StackId"]
+    assert stack_id.startswith("arn:aws:cloudformation:us-east-1:123456789012:stack/local/")
+    assert name("imagepredict-local") == name("imagepredict-local")  # the same bucket after a restart
+    assert name("imagepredict-local") != name("imagepredict-short")  # a second stack on the same moto: its own
+    assert len(name("A" * 128)) == len("imagepredict-uploads-") + 36

@@ -349,7 +349,7 @@ def test_the_task_role_grants_exactly_what_the_worker_does(gpu: dict[str, Any]) 
     role = gpu["GpuWorkerTaskRole"]["Properties"]
     assert role["ManagedPolicyArns"] == [{"Ref": "MongoDbUriSecretReadPolicy"}]  # the functions' too
     assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}
-    bucket = "arn:${AWS::Partition}:s3:::${AWS::StackName}-uploads-${AWS::AccountId}"
+    bucket = "${UploadsBucket.Arn}"
     granted = set()
     for policy in role["Policies"]:
         for statement in policy["PolicyDocument"]["Statement"]:
