@@ -44,8 +44,7 @@ def send_email(record: SQSRecord) -> None:
     metrics.add_metric(name="EmailJobReceived", unit=MetricUnit.Count, value=1)
     prediction_id = prediction_id_of(record.body)
     pacer().wait()
-    if notifier().send_now(prediction_id):
-        metrics.add_metric(name="ResultEmailSent", unit=MetricUnit.Count, value=1)
+    notifier().send_now(prediction_id)  # counts its outcome (ResultEmailSent, ...Failed, ...Refused) itself
 
 
 @logger.inject_lambda_context

@@ -3,6 +3,7 @@ retries what SES could not take yet, records refusals as final, and sends a malf
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -53,6 +54,23 @@ def send(records: list[dict[str, Any]]) -> set[str]:
     return {item["itemIdentifier"] for item in response["batchItemFailures"]}
 
 
+def email_outcomes(output: str) -> dict[str, float]:
+    """The ResultEmail* counts in the EMF lines a handler printed (what the dashboard's "Result emails" plots)."""
+    counts: dict[str, float] = {}
+    for line in output.splitlines():
+        if not line.startswith('{"_aws"'):
+            continue
+        blob = json.loads(line)
+        for directive in blob["_aws"]["CloudWatchMetrics"]:
+            for metric in directive["Metrics"]:
+                if metric["Name"].startswith("ResultEmail"):
+                    values = blob[metric["Name"]]
+                    counts[metric["Name"]] = counts.get(metric["Name"], 0) + sum(
+                        values if isinstance(values, list) else [values]
+                    )
+    return counts
+
+
 def classified(harness: Harness) -> tuple[str, str]:
     recipient = unique_email()
     prediction_id, key, etag = harness.pending(recipient)
@@ -76,30 +94,37 @@ def test_classification_only_queues_the_email_and_the_email_function_sends_it_on
 
 
 def test_ses_unreachable_fails_the_job_for_a_retry_and_loses_nothing(
-    harness: Harness, email_queue: EmailQueue, monkeypatch: pytest.MonkeyPatch
+    harness: Harness, email_queue: EmailQueue, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     prediction_id, recipient = classified(harness)
     jobs = email_queue.records()
     monkeypatch.setenv("AWS_ENDPOINT_URL_SES", f"http://127.0.0.1:{free_port()}")
     clear_container_caches()
+    capsys.readouterr()
     assert send(jobs) == {jobs[0]["messageId"]}
     assert harness.prediction(prediction_id).email["status"] == "failed"
+    assert email_outcomes(capsys.readouterr().out) == {"ResultEmailFailed": 1}
     monkeypatch.delenv("AWS_ENDPOINT_URL_SES")
     clear_container_caches()
     assert send(jobs) == set()
     assert harness.prediction(prediction_id).email["status"] == "sent"
+    assert email_outcomes(capsys.readouterr().out) == {"ResultEmailSent": 1}
     assert len(harness.mail_to(recipient)) == 1
 
 
-def test_a_refused_email_is_recorded_and_its_job_is_done(harness: Harness, email_queue: EmailQueue) -> None:
+def test_a_refused_email_is_recorded_and_its_job_is_done(
+    harness: Harness, email_queue: EmailQueue, capsys: pytest.CaptureFixture[str]
+) -> None:
     prediction_id, recipient = classified(harness)
     jobs = email_queue.records()
     harness.ses.delete_identity(Identity=SENDER)
+    capsys.readouterr()
     try:
         assert send(jobs) == set()  # not retried into the dead-letter queue
     finally:
         harness.ses.verify_email_identity(EmailAddress=SENDER)
     assert harness.prediction(prediction_id).email["status"] == "refused"
+    assert email_outcomes(capsys.readouterr().out) == {"ResultEmailRefused": 1}
     assert send(jobs) == set()
     assert harness.mail_to(recipient) == []
 

@@ -180,26 +180,20 @@ def test_the_gpu_modes_deploy_the_whole_fleet(transformed: dict[str, Any], mode:
     assert {"GpuClusterName", "GpuServiceName", "GpuWorkerLogGroupName"} <= set(stack["Outputs"])
 
 
-@pytest.mark.parametrize(
-    ("mode", "enabled", "scaling"),
-    [
-        ("lambda", True, None),
-        ("gpu", False, None),
-        ("both", True, {"MaximumConcurrency": {"Ref": "LambdaMaxConcurrency"}}),
-    ],
-)
-def test_the_classify_trigger_is_off_for_gpu_and_capped_for_both(
-    transformed: dict[str, Any], mode: str, enabled: bool, scaling: dict[str, Any] | None
+@pytest.mark.parametrize(("mode", "enabled"), [("lambda", True), ("gpu", False), ("both", True)])
+def test_the_classify_trigger_is_off_for_gpu_and_capped_otherwise(
+    transformed: dict[str, Any], mode: str, enabled: bool
 ) -> None:
     mappings = of_type(deployed(transformed, parameters_for(mode))["Resources"], "AWS::Lambda::EventSourceMapping")
     (mapping,) = [m["Properties"] for m in mappings.values() if m["Properties"]["FunctionName"] == CLASSIFY]
     assert mapping["Enabled"] is enabled
-    assert mapping.get("ScalingConfig") == scaling
+    # Every mode caps the function (each container holds a MongoDB pool); in both, what it leaves wakes the GPUs.
+    assert mapping["ScalingConfig"] == {"MaximumConcurrency": {"Ref": "ClassifyMaxConcurrency"}}
 
 
-def test_lambda_max_concurrency_respects_lambdas_minimum(document: dict[str, Any]) -> None:
-    spec = document["Parameters"]["LambdaMaxConcurrency"]
-    assert spec["MinValue"] >= 2
+def test_classify_max_concurrency_accepts_what_sqs_event_sources_accept(document: dict[str, Any]) -> None:
+    spec = document["Parameters"]["ClassifyMaxConcurrency"]
+    assert (spec["MinValue"], spec["MaxValue"]) == (2, 1000)  # ScalingConfig.MaximumConcurrency's range
     assert spec["MinValue"] <= spec["Default"] <= spec["MaxValue"]
 
 

@@ -7,10 +7,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
+from aws_lambda_powertools.metrics import MetricUnit
+
 from imagepredict.clock import utc_now
 from imagepredict.email import Mailer, compose_result_email
 from imagepredict.email.failures import classify_send_error
 from imagepredict.notifications.outbox import EmailOutbox
+from imagepredict.observability import metrics
 from imagepredict.predictions import PENDING, Prediction, PredictionStore
 
 EMAIL_STALE_AFTER = timedelta(minutes=5)
@@ -66,6 +69,7 @@ class ResultNotifier:
         recipient = self._recipient(prediction)
         if not (recipient and self._sender and prediction.result):
             self._store.email_failed(prediction.id, "no recipient or sender configured")
+            _count("ResultEmailFailed")
             return False
         link = f"{self._app_url}/#/predictions/{quote(prediction.id)}" if prediction.owner_id else None
         message = compose_result_email(
@@ -77,8 +81,17 @@ class ResultNotifier:
             failure = classify_send_error(error)
             if failure.permanent:  # final: recorded, and the message is done (retrying would be refused again)
                 self._store.email_refused(prediction.id, failure.code, failure.reason)
+                _count("ResultEmailRefused")
                 return False
             self._store.email_failed(prediction.id, f"{failure.code}: {error}")
+            _count("ResultEmailFailed")
             raise
         self._store.email_sent(prediction.id, self._clock(), message_id)
+        _count("ResultEmailSent")
         return True
+
+
+def _count(outcome: str) -> None:
+    """One EMF count per send attempt's outcome (the email.status it records), whoever sends: the dashboard's
+    "Result emails" widget."""
+    metrics.add_metric(name=outcome, unit=MetricUnit.Count, value=1)
