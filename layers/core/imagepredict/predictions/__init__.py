@@ -1,5 +1,6 @@
 """Predictions: one per uploaded image, from pending to done (or rejected/failed), owned by the user who uploaded it."""
 
+from imagepredict.predictions.cursor import InvalidCursor
 from imagepredict.predictions.result import ImageInfo, ModelRef, PredictionResult, Score
 from imagepredict.predictions.store import (
     DONE,
@@ -7,7 +8,6 @@ from imagepredict.predictions.store import (
     PENDING,
     PROCESSING,
     REJECTED,
-    InvalidCursor,
     Prediction,
     PredictionStore,
 )

@@ -6,10 +6,7 @@ S3 and SQS deliver at least once, so every transition is a conditional update: t
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,16 +19,12 @@ from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
 from imagepredict.clock import isoformat
-from imagepredict.errors import InvalidRequest
+from imagepredict.predictions.cursor import Position, decode_position, encode_position
 from imagepredict.predictions.result import PredictionResult
 
 PENDING, PROCESSING, DONE, REJECTED, FAILED = "pending", "processing", "done", "rejected", "failed"
 REFUSED = "refused"  # an email the email service refused for good (a failed one is retried)
 FINISHED = (DONE, REJECTED)
-
-
-class InvalidCursor(InvalidRequest):
-    code = "invalid_cursor"
 
 
 @dataclass(frozen=True)
@@ -102,21 +95,8 @@ def object_id(prediction_id: str) -> ObjectId | None:
         return None
 
 
-def encode_cursor(prediction: Prediction) -> str:
-    payload = json.dumps({"t": isoformat(prediction.created_at), "i": prediction.id}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, ObjectId]:
-    try:
-        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        moment = datetime.fromisoformat(data["t"].replace("Z", "+00:00"))
-        identifier = object_id(data["i"])
-    except (binascii.Error, ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
-        raise InvalidCursor("The cursor is not one this API returned") from None
-    if identifier is None or moment.tzinfo is None:
-        raise InvalidCursor("The cursor is not one this API returned")
-    return moment, identifier
+def _position(prediction: Prediction) -> Position:
+    return Position(prediction.created_at, ObjectId(prediction.id))
 
 
 def new_document(
@@ -180,13 +160,16 @@ class PredictionStore:
     def list_for_owner(self, owner_id: str, *, limit: int, cursor: str | None) -> tuple[list[Prediction], str | None]:
         query: dict[str, Any] = {"owner_id": owner_id}
         if cursor:
-            moment, identifier = decode_cursor(cursor)
-            query["$or"] = [{"created_at": {"$lt": moment}}, {"created_at": moment, "_id": {"$lt": identifier}}]
+            after = decode_position(cursor)
+            query["$or"] = [
+                {"created_at": {"$lt": after.created_at}},
+                {"created_at": after.created_at, "_id": {"$lt": after.id}},
+            ]
         documents = list(
             self._predictions.find(query).sort([("created_at", DESCENDING), ("_id", DESCENDING)]).limit(limit + 1)
         )
         items = [_prediction(document) for document in documents[:limit]]
-        next_cursor = encode_cursor(items[-1]) if len(documents) > limit else None
+        next_cursor = encode_position(_position(items[-1])) if len(documents) > limit else None
         return items, next_cursor
 
     def delete_for_owner(self, owner_id: str, prediction_id: str) -> Prediction | None:
