@@ -13,7 +13,7 @@ SAM := $(SAM_VENV)/bin/sam
 SAM_ENV := BUILD_PYTHON="$(abspath $(PY))" AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} \
 	AWS_EC2_METADATA_DISABLED=true SAM_CLI_TELEMETRY=0
 
-.PHONY: run worker gpu-requirements scaling load-pipeline test unit integration browser chromium lint format build validate deploy clean convert-deps demo-model \
+.PHONY: run worker gpu-requirements scaling load-pipeline load test unit integration browser chromium lint format build validate deploy clean convert-deps demo-model \
 	bench
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -98,6 +98,11 @@ scaling: $(VENV)/.run-installed  ## rewrite docs/scaling.md from the measured nu
 # 1,000 images through the local stack with the Lambda poller, the worker, then both: docs/benchmarks.md.
 load-pipeline: $(VENV)/.run-installed  ## heavy load on the local stack (QUICK=1 for a small run)
 	$(PY) -m bench.load $(if $(QUICK),--quick,)
+
+# Locust (bench/locustfile.py) against a fresh local stack on 127.0.0.1: 50 users for 120 s, bcrypt at the template's
+# cost (12); requests/s, p50/p95/p99 per route, errors and upload→done in docs/benchmarks.md. Exit 1 on any error.
+load: $(VENV)/.installed  ## Locust on the local stack, 50 users (QUICK=1: 10 users for 15 s, as make test runs it)
+	$(PY) -m bench.api_load $(if $(QUICK),--quick,)
 
 # The GPU image's pins, resolved for Linux x86-64 / CPython 3.12 wheels (not this machine): gpu/requirements.txt.
 gpu-requirements: $(VENV)/.run-installed  ## re-pin gpu/requirements.txt from gpu/requirements.in

@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from bench import report_batch, report_load, report_worker
+from bench import report_api_load, report_batch, report_load, report_worker
 from bench.stats import fmt, percentile, summary
 
 LAMBDA_LIMIT_MB = 250
@@ -389,8 +389,9 @@ def _floor(results: dict[str, Any]) -> list[str]:
 
 
 def _batch_sections(results: dict[str, Any]) -> list[str]:
-    """Sections 7, 8 and 9 (when measured): batched inference, the batch worker end to end, and the heavy-load run
-    (`make load-pipeline`, measured apart and kept in the JSON under "load")."""
+    """Sections 7, 8, 9 and 10 (when measured): batched inference, the batch worker end to end, the heavy-load run
+    (`make load-pipeline`, measured apart and kept in the JSON under "load") and the Locust run (`make load`, under
+    "api_load")."""
     lines, number = [], 7
     if results.get("batch"):
         lines += report_batch.section(results["batch"], number)
@@ -400,6 +401,9 @@ def _batch_sections(results: dict[str, Any]) -> list[str]:
         number += 1
     if results.get("load"):
         lines += report_load.section(results["load"], number)
+        number += 1
+    if results.get("api_load"):
+        lines += report_api_load.section(results["api_load"], number)
     return lines
 
 
@@ -413,7 +417,7 @@ BEFORE = {
 
 def _fixes(results: dict[str, Any]) -> list[str]:
     lines = [
-        f"## {7 + sum(bool(results.get(key)) for key in ('batch', 'batch_worker', 'load'))}. "
+        f"## {7 + sum(bool(results.get(key)) for key in ('batch', 'batch_worker', 'load', 'api_load'))}. "
         "What the targets made us fix",
         "",
         _row("Change", "before", "after (this run)"),

@@ -1,6 +1,6 @@
 """docs/benchmarks.md's section on the heavy-load run (`make load-pipeline`), kept under "load" in
 docs/benchmarks.json: written by `python -m bench.load` without measuring the rest again, and kept when
-`make bench` rewrites the file."""
+`make bench` rewrites the file (as is the Locust run's, `make load`: bench/report_api_load.py)."""
 
 from __future__ import annotations
 
@@ -173,25 +173,38 @@ def standalone(load: dict[str, Any]) -> str:
 def write(out: Path, load: dict[str, Any]) -> None:
     """Store `load` under "load" in benchmarks.json and render benchmarks.md from that JSON: the other sections
     come out exactly as `make bench` wrote them."""
+    store(out, "load", load, standalone(load))
+
+
+def store(out: Path, key: str, value: dict[str, Any], alone: str) -> None:
+    """Store `value` under `key` in `out`/benchmarks.json and render benchmarks.md from that JSON (`alone`, the
+    section by itself, where the JSON holds no full `make bench` results)."""
     from bench import report
 
     out.mkdir(parents=True, exist_ok=True)
     path = out / "benchmarks.json"
     results = json.loads(path.read_text()) if path.exists() else {}
-    results["load"] = load
+    results[key] = value
     path.write_text(json.dumps(results, indent=1, default=float) + "\n")
-    full = all(key in results for key in ("machine", "versions", "targets", "command", "date"))
-    (out / "benchmarks.md").write_text(report.markdown(results) if full else standalone(load))
+    full = all(name in results for name in ("machine", "versions", "targets", "command", "date"))
+    (out / "benchmarks.md").write_text(report.markdown(results) if full else alone)
+
+
+# Measured apart from `make bench`, which keeps them: the heavy-load run and the Locust run (`make load`).
+APART = ("load", "api_load")
 
 
 def keep(out: Path, results: dict[str, Any]) -> dict[str, Any]:
-    """`results` with the "load" of the benchmarks.json already in `out` (for `make bench`, which does not measure
-    it)."""
+    """`results` with the runs measured apart (APART) that the benchmarks.json already in `out` holds and `results`
+    lacks (for `make bench`, which does not measure them)."""
     path = out / "benchmarks.json"
-    if "load" in results or not path.exists():
+    if all(key in results for key in APART) or not path.exists():
         return results
     try:
         previous = json.loads(path.read_text())
     except ValueError:
         return results
-    return {**results, "load": previous["load"]} if isinstance(previous, dict) and "load" in previous else results
+    if not isinstance(previous, dict):
+        return results
+    kept = {key: previous[key] for key in APART if key in previous and key not in results}
+    return {**results, **kept} if kept else results
