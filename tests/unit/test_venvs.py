@@ -4,6 +4,7 @@ plus the tests' tools (requirements-dev.txt); TensorFlow, tf2onnx and scikit-lea
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from importlib.metadata import PackageNotFoundError, requires
@@ -100,7 +101,10 @@ def test_every_requirement_is_pinned_as_constraints_txt_pins_it(file: str) -> No
 
 def test_make_run_installs_only_the_run_requirements() -> None:
     """What `make run` would do on a fresh clone (-B: everything out of date; -n: printed, not run)."""
-    done = subprocess.run(["make", "-n", "-B", "run"], cwd=ROOT, capture_output=True, text=True, check=True)
+    outer_make = ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")  # under `make test`, a sub-make would print its directory
+    env = {name: value for name, value in os.environ.items() if name not in outer_make}
+    command = ["make", "--no-print-directory", "-n", "-B", "run"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True, env=env)
     installs = [line for line in done.stdout.splitlines() if "pip install" in line]
     assert installs, done.stdout
     for line in installs:
