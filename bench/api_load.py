@@ -218,14 +218,14 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.api_load", description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=None, help="concurrent Locust users (default 50; --quick: 10)")
-    parser.add_argument("--spawn-rate", type=float, default=None, help="users started per second (default 2)")
+    parser.add_argument("--spawn-rate", type=float, default=None, help="users started per second (default 1)")
     parser.add_argument("--run-time", type=int, default=None, help="seconds Locust runs (default 120; --quick: 15)")
     parser.add_argument("--bcrypt-rounds", type=int, default=None, help="the stack's bcrypt cost (12; --quick: 4)")
     parser.add_argument("--quick", action="store_true", help="a short run: 10 users for 15 s, bcrypt rounds 4")
     parser.add_argument("--out", type=Path, default=ROOT / "docs", help="where benchmarks.md/.json go (docs/)")
     args = parser.parse_args(argv)
     args.users = args.users or (10 if args.quick else 50)
-    args.spawn_rate = args.spawn_rate or (10 if args.quick else 2)
+    args.spawn_rate = args.spawn_rate or (10 if args.quick else 1)
     args.run_time = args.run_time or (15 if args.quick else 120)
     args.bcrypt_rounds = args.bcrypt_rounds or (4 if args.quick else 12)
     if args.users < 1 or args.spawn_rate <= 0 or args.run_time < 1 or not 4 <= args.bcrypt_rounds <= 16:
