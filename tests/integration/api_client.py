@@ -104,6 +104,21 @@ def huge_png() -> bytes:
     return buffer.getvalue()
 
 
+def tiff_with_a_mistyped_tag() -> bytes:
+    """A TIFF whose StripOffsets tag claims to be a fraction: Pillow raises TypeError (not OSError) on it."""
+    buffer = io.BytesIO()
+    Image.new("L", (224, 224), 200).save(buffer, "TIFF")
+    data = bytearray(buffer.getvalue())
+    entry = data.index(struct.pack("<HH", 273, 4))  # StripOffsets, LONG
+    data[entry + 2 : entry + 4] = struct.pack("<H", 10)  # SRATIONAL
+    return bytes(data)
+
+
+def unidentifiable_tiff() -> bytes:
+    """A TIFF header and an IFD without dimensions: Pillow's error names the BytesIO object (`<_io.BytesIO ...>`)."""
+    return b"II*\x00" + struct.pack("<IH", 8, 1) + struct.pack("<HHII", 259, 3, 1, 1) + struct.pack("<I", 0)
+
+
 # (id, bytes, declared type, the rejection code): what both consumers must answer for files that are no images.
 UNUSABLE: list[tuple[str, Callable[[], bytes], str, str]] = [
     ("text", lambda: b"just some text, not a picture\n" * 10, "image/png", "not_an_image"),
@@ -113,6 +128,8 @@ UNUSABLE: list[tuple[str, Callable[[], bytes], str, str]] = [
     ("pdf", lambda: b"%PDF-1.4\n" + b"0" * 100, "image/tiff", "unsupported_format"),
     ("bomb", png_bomb, "image/png", "too_many_pixels"),
     ("empty", lambda: b"", "image/png", "not_an_image"),
+    ("mistyped-tiff", tiff_with_a_mistyped_tag, "image/tiff", "corrupt_image"),
+    ("unidentifiable-tiff", unidentifiable_tiff, "image/tiff", "corrupt_image"),
 ]
 
 

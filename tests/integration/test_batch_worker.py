@@ -21,6 +21,7 @@ from devstack.launch import start_stack
 from tests.conftest import RunningStack, aws_client
 from tests.integration.api_client import SAMPLES, UNUSABLE, Client, mail_to, uploaded_object, uploads_bucket
 from tests.integration.worker_process import WorkerProcess
+from tests.readable import assert_readable_error
 
 pytestmark = pytest.mark.slow
 
@@ -170,8 +171,7 @@ def test_unusable_files_get_the_same_rejections_as_on_the_lambda_path(
     for prediction_id, code in sent.items():
         prediction = client.wait(prediction_id)
         assert (prediction["status"], prediction["error"]["code"]) == ("rejected", code)
-        assert prediction["error"]["message"]
-        assert "<" not in prediction["error"]["message"], "a Python repr leaked into a user-facing message"
+        assert_readable_error(prediction["error"])  # our words, never a Python repr or exception text
         assert (prediction["result"], prediction["email"]["status"]) == (None, "skipped")
     assert client.wait(good)["result"]["top"]["label"] == "7"
 

@@ -16,6 +16,7 @@ from PIL import Image
 
 from tests.conftest import RunningStack, aws_client
 from tests.integration.api_client import SAMPLES, UNUSABLE, Client, mail_to, uploaded_object, uploads_bucket
+from tests.readable import assert_readable_error
 
 BUCKET = uploads_bucket()
 
@@ -104,7 +105,7 @@ def test_unusable_files_end_rejected_with_their_reason(
     prediction = client.wait(client.upload(make(), "bad", content_type))
     assert prediction["status"] == "rejected"
     assert prediction["error"]["code"] == code
-    assert prediction["error"]["message"]
+    assert_readable_error(prediction["error"])  # our words, never a Python repr or exception text
     assert prediction["result"] is None
     assert prediction["email"]["status"] == "skipped"
 

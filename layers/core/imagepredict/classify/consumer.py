@@ -18,9 +18,7 @@ from imagepredict.classify.events import PoisonMessage, objects_in
 from imagepredict.classify.models import Outcome, StoredObject
 from imagepredict.classify.service import ClassifyService
 from imagepredict.observability import logger, metrics
-
-FAILED_CODE = "classification_failed"
-FAILED_MESSAGE = "The image could not be classified after several attempts; it has been set aside for investigation"
+from imagepredict.reasons import CLASSIFICATION_FAILED
 
 
 @dataclass(frozen=True)
@@ -104,6 +102,6 @@ class ClassifyConsumer:
     def _mark_failed_quietly(self, item: StoredObject) -> None:
         """The user sees a plain reason; the details (which may name internals) stay in the logs."""
         try:
-            self._service.mark_failed(item, FAILED_CODE, FAILED_MESSAGE)
+            self._service.mark_failed(item, CLASSIFICATION_FAILED)
         except Exception:  # the store itself may be what is down; the message still goes to the DLQ
             logger.exception("Could not mark the prediction failed", extra={"key": item.key})

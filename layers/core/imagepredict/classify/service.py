@@ -24,6 +24,7 @@ from imagepredict.clock import isoformat, utc_now
 from imagepredict.imaging import DecodedImage, ImageRejected, decode_image
 from imagepredict.model import Classification, Classifier
 from imagepredict.notifications.notifier import ResultNotifier
+from imagepredict.observability import logger
 from imagepredict.predictions import (
     DONE,
     REJECTED,
@@ -34,6 +35,7 @@ from imagepredict.predictions import (
     PredictionStore,
     Score,
 )
+from imagepredict.reasons import TOO_LARGE, Reason
 from imagepredict.storage.keys import is_upload, results_key
 
 T = TypeVar("T")
@@ -121,11 +123,11 @@ class ClassifyService:
         assert all(result is not None for result in results)
         return results  # type: ignore[return-value]
 
-    def mark_failed(self, item: StoredObject, code: str, message: str) -> None:
+    def mark_failed(self, item: StoredObject, reason: Reason) -> None:
         """Called on the last delivery of a message that keeps failing, before it goes to the DLQ."""
         prediction = self._store.by_source(item.bucket, item.key)
         if prediction is not None:
-            self._store.mark_failed(prediction.id, code, message, self._clock())
+            self._store.mark_failed(prediction.id, reason.code, reason.message(), self._clock())
 
     # --- the steps ------------------------------------------------------------------------------------------------
 
@@ -156,9 +158,7 @@ class ClassifyService:
         head = self._s3.head_object(Bucket=item.bucket, Key=item.key)
         size = int(head["ContentLength"])
         if size > self._limits.max_bytes:
-            raise ImageRejected(
-                "too_large", f"The file is {size:,} bytes; at most {self._limits.max_bytes:,} bytes are accepted"
-            )
+            raise ImageRejected(TOO_LARGE, size=size, limit=self._limits.max_bytes)
         data = self._s3.get_object(Bucket=item.bucket, Key=item.key)["Body"].read()
         started = watch.lap("download_ms", started)
         classifier = self._classifier()
@@ -203,6 +203,11 @@ class ClassifyService:
         return Outcome(DONE, finished.id, result.top.label, work.watch.timings)
 
     def _reject(self, work: _Claimed, rejection: ImageRejected) -> Outcome:
+        if rejection.__cause__ is not None:  # what Pillow said, for the operator (the user reads our words)
+            logger.info(
+                "Image rejected",
+                extra={"key": work.item.key, "code": rejection.code, "cause": repr(rejection.__cause__)},
+            )
         self._store.finish(
             work.prediction.id,
             work.item.etag,

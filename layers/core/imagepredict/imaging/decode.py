@@ -12,7 +12,17 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
+
+from imagepredict.reasons import (
+    CORRUPT_IMAGE,
+    EMPTY,
+    NOT_AN_IMAGE,
+    PIXEL_BOMB,
+    TOO_MANY_PIXELS,
+    UNSUPPORTED_FORMAT,
+    Reason,
+)
 
 SUPPORTED = {"JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF"}
 # Formats recognised from their first bytes: supported, or known images this service does not take.
@@ -36,13 +46,18 @@ SIGNATURES: list[tuple[int, bytes, str]] = [
 ]
 
 
-class ImageRejected(Exception):
-    """The file cannot be classified. `code` is stable (stored with the prediction and shown to the user)."""
+# How a format is named in the messages people read (the others read as their Pillow names: PNG, TIFF, ...).
+DISPLAY_NAMES = {"WEBP": "WebP", "JPEG2000": "JPEG 2000"}
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+
+class ImageRejected(Exception):
+    """The file cannot be classified: a reason from the table (imagepredict.reasons), stored with the prediction and
+    shown to the user. `code` is stable; `message` is built only from the reason's own words and the values given."""
+
+    def __init__(self, reason: Reason, **values: int | str) -> None:
+        self.code = reason.code
+        self.message = reason.message(**values)
+        super().__init__(self.message)
 
 
 @dataclass(frozen=True)
@@ -70,42 +85,52 @@ def decode_image(data: bytes, *, max_pixels: int, target: tuple[int, int] | None
     With `target` (the model's input height and width), a large JPEG is decoded at a reduced DCT scale that is
     still at least that size: the model never sees more pixels than that, and a 12 MP photo decodes ~10x faster.
     """
-    if not data:
-        raise ImageRejected("not_an_image", "The file is empty")
-    detected = sniff_format(data[:32])
-    if detected is None:
-        raise ImageRejected("not_an_image", "The file is not an image (its content matches no image format)")
-    if detected not in SUPPORTED:
-        raise ImageRejected(
-            "unsupported_format", f"{detected} images are not supported: use JPEG, PNG, WebP, BMP, TIFF or GIF"
-        )
+    detected = supported_format(data)
     try:
         with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # Pillow's notes on damaged files ("Truncated File Read")
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=[detected])
-            width, height = image.size
-            if width * height > max_pixels:
-                raise ImageRejected(
-                    "too_many_pixels",
-                    f"The image is {width}×{height} pixels; at most {max_pixels:,} pixels are accepted",
-                )
-            frames = getattr(image, "n_frames", 1)
-            image.seek(0)
-            if target and detected == "JPEG":
-                side = max(target)  # either orientation still covers the target after EXIF rotation
-                image.draft(image.mode, (side, side))
-            image.load()
-            upright, (width, height) = apply_orientation(image, width, height)
-            rgb = to_rgb(upright)
-    except ImageRejected:
+            return _decode(data, detected, max_pixels, target)
+    except (ImageRejected, MemoryError):  # out of memory is this container's trouble, not the file's: retried
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageRejected("too_many_pixels", f"The image has more than {max_pixels:,} pixels") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError):
-        # Pillow's own words name internals (file objects, chunk names): the user gets a plain reason instead
-        message = f"The {detected} file is damaged or truncated and cannot be read"
-        raise ImageRejected("corrupt_image", message) from None
-    return DecodedImage(rgb, detected, width, height, frames)
+        raise ImageRejected(PIXEL_BOMB, limit=max_pixels) from None
+    except Exception as error:
+        # Whatever Pillow raises on these bytes (OSError, SyntaxError, TypeError, struct.error, ...) means they
+        # cannot be read, and will not be on a retry. Its words name internals (file objects, chunk names): the
+        # user gets our own, and the cause stays attached for the logs.
+        raise ImageRejected(CORRUPT_IMAGE, format=display_name(detected)) from error
+
+
+def supported_format(data: bytes) -> str:
+    """The format the bytes name, when it is one this service decodes; ImageRejected otherwise."""
+    if not data:
+        raise ImageRejected(EMPTY)
+    detected = sniff_format(data[:32])
+    if detected is None:
+        raise ImageRejected(NOT_AN_IMAGE)
+    if detected not in SUPPORTED:
+        raise ImageRejected(UNSUPPORTED_FORMAT, format=display_name(detected))
+    return detected
+
+
+def display_name(image_format: str) -> str:
+    return DISPLAY_NAMES.get(image_format, image_format)
+
+
+def _decode(data: bytes, detected: str, max_pixels: int, target: tuple[int, int] | None) -> DecodedImage:
+    image = Image.open(io.BytesIO(data), formats=[detected])
+    width, height = image.size
+    if width * height > max_pixels:
+        raise ImageRejected(TOO_MANY_PIXELS, width=width, height=height, limit=max_pixels)
+    frames = getattr(image, "n_frames", 1)
+    image.seek(0)
+    if target and detected == "JPEG":
+        side = max(target)  # either orientation still covers the target after EXIF rotation
+        image.draft(image.mode, (side, side))
+    image.load()
+    upright, (width, height) = apply_orientation(image, width, height)
+    return DecodedImage(to_rgb(upright), detected, width, height, frames)
 
 
 def apply_orientation(image: Image.Image, width: int, height: int) -> tuple[Image.Image, tuple[int, int]]:
