@@ -5,6 +5,7 @@ MongoDB going away mid-batch, SES refusing to send, a record that keeps failing,
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
 from bson import ObjectId
@@ -12,7 +13,9 @@ from bson import ObjectId
 from devstack.stack import free_port
 from imagepredict.settings import get_settings
 from tests.conftest import unique_email
+from tests.integration.api_client import UNUSABLE
 from tests.integration.classify_harness import NOTIFY, SAMPLES, SENDER, Harness, clear_container_caches
+from tests.readable import assert_readable_error
 
 pytestmark = pytest.mark.slow
 
@@ -97,10 +100,73 @@ def test_an_object_dropped_under_inbox_is_classified_without_an_account(harness:
     assert harness.invoke(harness.record(key, etag)) == set()
     stored = harness.store.by_source(harness.bucket, key)
     assert (stored.owner_id, stored.status, stored.filename) == (None, "done", "seven.png")
-    written = json.loads(harness.s3.get_object(Bucket=harness.bucket, Key=f"results/{key}.json")["Body"].read())
-    assert written["top"]["label"] == "7"
+    written = results_file(harness, key)
+    assert (written["status"], written["error"], written["top"]["label"]) == ("done", None, "7")
     assert written["prediction_id"] == stored.id
+    assert written["source"] == {"bucket": harness.bucket, "key": key}
+    assert written["completed_at"] == stored.public()["completed_at"]
+    assert written["probabilities"] == stored.public()["result"]["probabilities"]
     assert len(harness.mail_to(NOTIFY)) >= 1
+
+
+LIMIT = 100_000  # over every file of the corpus
+
+
+def results_file(harness: Harness, key: str) -> dict:
+    return json.loads(harness.s3.get_object(Bucket=harness.bucket, Key=f"results/{key}.json")["Body"].read())
+
+
+@pytest.mark.parametrize(
+    ("make", "code"),
+    [(make, code) for _, make, _, code in UNUSABLE]
+    + [(lambda: (SAMPLES / "digit-7.png").read_bytes() + bytes(LIMIT), "too_large")],
+    ids=[name for name, _, _, _ in UNUSABLE] + ["too-large"],
+)
+def test_an_inbox_object_that_is_rejected_gets_a_results_file_saying_why(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, make: Callable[[], bytes], code: str
+) -> None:
+    monkeypatch.setenv("MAX_UPLOAD_BYTES", str(LIMIT))
+    get_settings.cache_clear()
+    key = f"inbox/drop {code}/file.png"
+    etag = harness.upload(key, make())
+    assert harness.invoke(harness.record(key, etag)) == set()
+    stored = harness.store.by_source(harness.bucket, key)
+    assert (stored.status, stored.error["code"]) == ("rejected", code)
+    written = results_file(harness, key)
+    assert written == {
+        "prediction_id": stored.id,
+        "source": {"bucket": harness.bucket, "key": key},
+        "status": "rejected",
+        "completed_at": stored.public()["completed_at"],
+        "error": stored.error,
+    }
+    assert_readable_error(written["error"])
+
+
+def test_an_inbox_object_that_keeps_failing_gets_a_results_file_on_its_last_try(harness: Harness) -> None:
+    key = "inbox/vanished.png"
+    etag = harness.upload(key, (SAMPLES / "digit-7.png").read_bytes())
+    harness.s3.delete_object(Bucket=harness.bucket, Key=key)  # S3 now answers 404: a failure on our side
+    for receive_count in (1, 2):
+        record = harness.record(key, etag, receive_count)
+        assert harness.invoke(record) == {record["messageId"]}
+        assert harness.s3.list_objects_v2(Bucket=harness.bucket, Prefix="results/").get("KeyCount") == 0  # not yet
+    last = harness.record(key, etag, receive_count=3)
+    assert harness.invoke(last) == {last["messageId"]}  # SQS now moves it to the DLQ
+    written = results_file(harness, key)
+    assert (written["status"], written["error"]["code"]) == ("failed", "classification_failed")
+    assert_readable_error(written["error"])
+    assert written["prediction_id"] == harness.store.by_source(harness.bucket, key).id
+
+
+def test_a_duplicate_delivery_writes_a_lost_results_file_again(harness: Harness) -> None:
+    key = "inbox/again.png"
+    etag = harness.upload(key, b"not an image at all")
+    assert harness.invoke(harness.record(key, etag)) == set()
+    first = results_file(harness, key)
+    harness.s3.delete_object(Bucket=harness.bucket, Key=f"results/{key}.json")  # as if its write had failed
+    assert harness.invoke(harness.record(key, etag, receive_count=2)) == set()
+    assert results_file(harness, key) == first
 
 
 def test_an_upload_whose_prediction_was_deleted_is_removed_not_classified(harness: Harness) -> None:

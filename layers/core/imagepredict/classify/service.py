@@ -8,7 +8,6 @@ share one inference call.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor
@@ -20,7 +19,8 @@ from typing import Any, TypeVar
 import numpy as np
 
 from imagepredict.classify.models import Limits, Outcome, Stopwatch, StoredObject
-from imagepredict.clock import isoformat, utc_now
+from imagepredict.classify.results import ResultsFiles
+from imagepredict.clock import utc_now
 from imagepredict.imaging import DecodedImage, ImageRejected, decode_image
 from imagepredict.model import Classification, Classifier
 from imagepredict.notifications.notifier import ResultNotifier
@@ -81,6 +81,7 @@ class ClassifyService:
         self._limits = limits
         self._clock = clock
         self._executor = executor
+        self._results = ResultsFiles(s3)
 
     def handle(self, item: StoredObject) -> Outcome:
         """One object; a transient failure raises."""
@@ -126,8 +127,11 @@ class ClassifyService:
     def mark_failed(self, item: StoredObject, reason: Reason) -> None:
         """Called on the last delivery of a message that keeps failing, before it goes to the DLQ."""
         prediction = self._store.by_source(item.bucket, item.key)
-        if prediction is not None:
-            self._store.mark_failed(prediction.id, reason.code, reason.message(), self._clock())
+        if prediction is None:
+            return
+        self._store.mark_failed(prediction.id, reason.code, reason.message(), self._clock())
+        if prediction.owner_id is None:  # whatever it ended as (failed, or done by a racing delivery)
+            self._republish(item.bucket, item.key)
 
     # --- the steps ------------------------------------------------------------------------------------------------
 
@@ -137,7 +141,7 @@ class ClassifyService:
             return Outcome("orphan", detail="no prediction for this upload (deleted by its owner): object removed")
         claimed = self._store.claim(prediction.id, item.etag, self._clock())
         if claimed is None:
-            return self._already_finished(prediction.id)
+            return self._already_finished(prediction)
         work = _Claimed(item, claimed)
         if item.event_time:
             queued = (self._clock() - item.event_time).total_seconds() * 1000
@@ -198,7 +202,8 @@ class ClassifyService:
     def _finish(self, work: _Claimed, result: PredictionResult) -> ItemResult:
         finished = self._store_result(work, result)
         if finished is None:
-            return self._already_finished(work.prediction.id)
+            return self._already_finished(work.prediction)
+        self._results.publish(finished)  # before the email: a failure here retries the message, and then both
         self._notifier.notify(finished)
         return Outcome(DONE, finished.id, result.top.label, work.watch.timings)
 
@@ -208,7 +213,7 @@ class ClassifyService:
                 "Image rejected",
                 extra={"key": work.item.key, "code": rejection.code, "cause": repr(rejection.__cause__)},
             )
-        self._store.finish(
+        finished = self._store.finish(
             work.prediction.id,
             work.item.etag,
             status=REJECTED,
@@ -216,7 +221,11 @@ class ClassifyService:
             error={"code": rejection.code, "message": rejection.message},
             email_status="skipped",
             timings=work.watch.timings,
+            extra=self._results_key(work.prediction),
         )
+        if finished is None:
+            return self._already_finished(work.prediction)
+        self._results.publish(finished)
         return Outcome(REJECTED, work.prediction.id, rejection.code, work.watch.timings)
 
     def _prediction_for(self, item: StoredObject) -> Prediction | None:
@@ -230,17 +239,26 @@ class ClassifyService:
             bucket=item.bucket, key=item.key, filename=item.key.rsplit("/", 1)[-1], now=self._clock()
         )
 
-    def _already_finished(self, prediction_id: str) -> Outcome:
-        """A duplicate delivery: nothing to classify, but an email that failed earlier is retried."""
-        self._notifier.retry(prediction_id)
-        return Outcome("duplicate", prediction_id)
+    def _already_finished(self, prediction: Prediction) -> Outcome:
+        """A duplicate delivery: nothing to classify, but an email or a results file that failed earlier is retried
+        (the results file from the stored record, so it says the same whoever writes it)."""
+        self._notifier.retry(prediction.id)
+        if prediction.owner_id is None:
+            self._republish(prediction.bucket, prediction.key)
+        return Outcome("duplicate", prediction.id)
+
+    def _republish(self, bucket: str, key: str) -> None:
+        current = self._store.by_source(bucket, key)
+        if current is not None:
+            self._results.publish(current)
+
+    @staticmethod
+    def _results_key(prediction: Prediction) -> dict[str, Any]:
+        return {"results_key": results_key(prediction.key)} if prediction.owner_id is None else {}
 
     def _store_result(self, work: _Claimed, result: PredictionResult) -> Prediction | None:
         started = time.perf_counter()
         claimed, item = work.prediction, work.item
-        extra: dict[str, Any] = {}
-        if claimed.owner_id is None:
-            extra["results_key"] = self._write_result_json(item, claimed.id, result)
         work.watch.lap("store_ms", started)
         return self._store.finish(
             claimed.id,
@@ -250,25 +268,8 @@ class ClassifyService:
             result=result,
             email_status=self._notifier.initial_status(claimed),
             timings=work.watch.timings,
-            extra=extra,
+            extra=self._results_key(claimed),
         )
-
-    def _write_result_json(self, item: StoredObject, prediction_id: str, result: PredictionResult) -> str:
-        key = results_key(item.key)
-        document = {
-            "prediction_id": prediction_id,
-            "source": {"bucket": item.bucket, "key": item.key},
-            **result.to_document(),
-            "completed_at": isoformat(self._clock()),
-        }
-        self._s3.put_object(
-            Bucket=item.bucket,
-            Key=key,
-            Body=json.dumps(document, indent=2).encode(),
-            ContentType="application/json",
-            ServerSideEncryption="AES256",
-        )
-        return key
 
     # --- running steps over a batch -------------------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 
     uploads/{user id}/{prediction id}.{ext}   images uploaded through POST /uploads (owned by an account)
     inbox/{anything}                          images dropped in by another system (no account)
-    results/{source key}.json                 the result of an inbox/ image, for the system that dropped it
+    results/{source key}.json                 what became of an inbox/ object (done, rejected or failed), for the
+                                              system that dropped it
 
 template.yaml's notification filters and lifecycle rules name the same prefixes (a test keeps them in step).
 """
