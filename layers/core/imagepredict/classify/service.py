@@ -36,7 +36,7 @@ from imagepredict.predictions import (
     Score,
 )
 from imagepredict.reasons import TOO_LARGE, Reason
-from imagepredict.storage.keys import is_upload, results_key
+from imagepredict.storage.keys import filename_of, is_upload, results_key
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -236,7 +236,7 @@ class ClassifyService:
             self._s3.delete_object(Bucket=item.bucket, Key=item.key)
             return None
         return self._store.create_for_object(
-            bucket=item.bucket, key=item.key, filename=item.key.rsplit("/", 1)[-1], now=self._clock()
+            bucket=item.bucket, key=item.key, filename=filename_of(item.key), now=self._clock()
         )
 
     def _already_finished(self, prediction: Prediction) -> Outcome:

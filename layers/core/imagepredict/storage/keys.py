@@ -26,3 +26,10 @@ def results_key(source_key: str) -> str:
 def is_upload(key: str) -> bool:
     """An account's upload: without its prediction record (deleted by its owner) it is an orphan."""
     return key.startswith(UPLOADS_PREFIX)
+
+
+def filename_of(key: str) -> str:
+    """The name a person knows an object by: the key's last non-empty segment ("inbox/scans/a.png" → "a.png";
+    a "folder" key such as "inbox/scans/" → "scans"); the key itself when it has no other."""
+    segments = [segment for segment in key.split("/") if segment]
+    return segments[-1] if segments else key
