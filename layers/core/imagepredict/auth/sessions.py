@@ -10,7 +10,7 @@ from pymongo import ReturnDocument
 from pymongo.collection import Collection
 from pymongo.database import Database
 
-from imagepredict.auth.tokens import hash_refresh_token, new_refresh_token
+from imagepredict.auth.tokens import REFRESH_REFUSED, hash_refresh_token, new_refresh_token, parse_refresh_token
 from imagepredict.errors import InvalidToken
 
 
@@ -56,7 +56,7 @@ class RefreshTokenStore:
 
     def use(self, token: str, now: datetime) -> Rotation:
         """Mark the token used (once, atomically). Using a spent token again revokes its whole family."""
-        token_hash = hash_refresh_token(token)
+        token_hash = hash_refresh_token(parse_refresh_token(token))
         spent = self._tokens.find_one_and_update(
             {"_id": token_hash, "used_at": None, "revoked_at": None, "expires_at": {"$gt": now}},
             {"$set": {"used_at": now}},
@@ -68,7 +68,7 @@ class RefreshTokenStore:
         if known and known["used_at"] is not None:
             self._revoke({"family_id": known["family_id"]}, now)
             raise InvalidToken("This refresh token was already used; every session started from it is now signed out")
-        raise InvalidToken("The refresh token is invalid, expired or revoked")
+        raise InvalidToken(REFRESH_REFUSED)
 
     def revoke_user(self, user_id: str, now: datetime) -> None:
         self._revoke({"user_id": user_id}, now)

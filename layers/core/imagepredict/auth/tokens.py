@@ -1,8 +1,15 @@
-"""Access tokens (signed JWTs) and refresh tokens (opaque random values, stored only as hashes)."""
+"""Access tokens (signed JWTs) and refresh tokens (opaque random values, stored only as hashes).
+
+Both arrive from clients as untrusted text, so both are parsed strictly before anything else looks at them: an
+access token must be a compact JWS (three base64url segments, at most MAX_ACCESS_TOKEN_LENGTH characters) before
+PyJWT decodes it, and a refresh token must be exactly what new_refresh_token makes (43 base64url characters) before
+it is hashed and looked up. Any other text is InvalidToken (401 `invalid_token`), never another exception.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import time
 import uuid
@@ -17,6 +24,10 @@ from imagepredict.errors import InvalidToken
 
 ALGORITHM = "HS256"
 REFRESH_TOKEN_BYTES = 32  # 256 bits of randomness
+MAX_ACCESS_TOKEN_LENGTH = 4096  # ours are about 600 characters; headers and claims are bounded
+_COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+_REFRESH_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # token_urlsafe(32): 32 bytes, unpadded base64url
+REFRESH_REFUSED = "The refresh token is invalid, expired or revoked"
 
 
 @dataclass(frozen=True)
@@ -57,9 +68,14 @@ class AccessTokens:
         }
         return jwt.encode(claims, self._keys.signing_key(), algorithm=ALGORITHM)
 
-    def verify(self, token: str) -> AccessClaims:
+    def verify(self, token: object) -> AccessClaims:
+        """The claims of a token this API issued and that is still valid; InvalidToken for any other value."""
+        if not isinstance(token, str) or len(token) > MAX_ACCESS_TOKEN_LENGTH or not _COMPACT_JWS.fullmatch(token):
+            raise InvalidToken()
         claims = self._decode(token)
-        if not all(isinstance(claims[name], str) for name in ("sub", "email", "jti")):
+        texts_ok = all(isinstance(claims[name], str) for name in ("sub", "email", "jti"))
+        times_ok = all(type(claims[name]) is int for name in ("iat", "exp"))  # PyJWT lets 0.5 and True through
+        if not (texts_ok and times_ok):
             raise InvalidToken()
         return AccessClaims(
             user_id=claims["sub"],
@@ -92,6 +108,13 @@ class AccessTokens:
 
 def new_refresh_token() -> str:
     return secrets.token_urlsafe(REFRESH_TOKEN_BYTES)
+
+
+def parse_refresh_token(value: object) -> str:
+    """A refresh token as new_refresh_token makes them, or InvalidToken: nothing else is worth a lookup."""
+    if not isinstance(value, str) or not _REFRESH_TOKEN.fullmatch(value):
+        raise InvalidToken(REFRESH_REFUSED)
+    return value
 
 
 def hash_refresh_token(token: str) -> str:
