@@ -4,21 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from imagepredict.api import bearer_token, create_resolver, json_body, json_response
+from imagepredict.api import create_resolver
+from imagepredict.api.caller import BEARER, Caller
+from imagepredict.api.docs import answers
 from imagepredict.auth import AuthService, build_auth_service
-from imagepredict.auth.validation import parse_credentials, parse_refresh_token, parse_registration
-from imagepredict.errors import EmailTaken, InvalidCredentials, InvalidToken, TooManyAttempts
+from imagepredict.auth.validation import Credentials, RefreshRequest, Registration
+from imagepredict.auth.views import Me, PublicUser, SessionBody
+from imagepredict.errors import EmailTaken, InvalidCredentials, InvalidRequest, InvalidToken, TooManyAttempts
 from imagepredict.observability import logger, metrics, tracer
 from imagepredict.settings import get_settings
 from imagepredict.storage.mongo import per_mongodb_uri
 
 app = create_resolver()
+TAGS = ["auth"]
+SHORT_PASSWORD = InvalidRequest(InvalidRequest.summary, fields={"password": "Use at least 10 characters"})
+TAKEN = EmailTaken("An account with this email already exists", fields={"email": "Already registered"})
+NO_TOKEN = InvalidRequest(InvalidRequest.summary, fields={"refresh_token": "This field is required"})
+BAD_REFRESH = InvalidToken("The refresh token is invalid, expired or revoked")
 
 
 @per_mongodb_uri  # rebuilt on a new client when the MongoDB URI secret rotates
@@ -37,45 +46,83 @@ def counted(success: str, failures: dict[type[Exception], str]) -> Iterator[None
     metrics.add_metric(name=success, unit=MetricUnit.Count, value=1)
 
 
-@app.post("/auth/register")
-def register():
-    registration = parse_registration(json_body(app.current_event))
+@app.post(
+    "/auth/register",
+    operation_id="register",
+    status_code=201,
+    tags=TAGS,
+    summary="Create an account (and sign in)",
+    description="The email is trimmed and lower-cased, and unique; the name is trimmed. Answers a session.",
+    responses=answers(201, "The new account, signed in", SessionBody, errors=[SHORT_PASSWORD, TAKEN], body=True),
+)
+def register(registration: Annotated[Registration, Body()]) -> SessionBody:
     with counted("UserRegistered", {EmailTaken: "RegistrationConflict"}):
         session = auth_service().register(registration)
     logger.info("User registered", extra={"user_id": session.user.id})
-    return json_response(201, session.body())
+    return SessionBody.of(session)
 
 
-@app.post("/auth/login")
-def login():
-    credentials = parse_credentials(json_body(app.current_event))
+@app.post(
+    "/auth/login",
+    operation_id="login",
+    tags=TAGS,
+    summary="Sign in with email and password",
+    description="A wrong password and an unknown email look the same. After 5 failures for one email within 15 "
+    "minutes, login answers 429 with Retry-After until the oldest failure is 15 minutes old.",
+    responses=answers(
+        200,
+        "Signed in",
+        SessionBody,
+        errors=[SHORT_PASSWORD, InvalidCredentials("The email or password is incorrect"), TooManyAttempts(900)],
+        body=True,
+    ),
+)
+def login(credentials: Annotated[Credentials, Body()]) -> SessionBody:
     with counted("LoginSucceeded", {InvalidCredentials: "LoginFailed", TooManyAttempts: "LoginThrottled"}):
         session = auth_service().login(credentials)
     logger.info("User logged in", extra={"user_id": session.user.id})
-    return json_response(200, session.body())
+    return SessionBody.of(session)
 
 
-@app.post("/auth/refresh")
-def refresh():
-    refresh_token = parse_refresh_token(json_body(app.current_event))
+@app.post(
+    "/auth/refresh",
+    operation_id="refreshSession",
+    tags=TAGS,
+    summary="Trade a refresh token for a new pair",
+    description="The refresh token is spent. Presenting a spent one again revokes every token of its sign-in.",
+    responses=answers(200, "A new access and refresh token", SessionBody, errors=[NO_TOKEN, BAD_REFRESH], body=True),
+)
+def refresh(request: Annotated[RefreshRequest, Body()]) -> SessionBody:
     with counted("TokenRefreshed", {InvalidToken: "RefreshRejected"}):
-        session = auth_service().refresh(refresh_token)
-    return json_response(200, session.body())
+        session = auth_service().refresh(request.refresh_token)
+    return SessionBody.of(session)
 
 
-@app.post("/auth/logout")
-def logout():
-    claims = auth_service().authenticate(bearer_token(app.current_event))
+@app.post(
+    "/auth/logout",
+    operation_id="logout",
+    status_code=204,
+    tags=TAGS,
+    security=BEARER,
+    summary="Sign out everywhere",
+    description="Revokes every refresh token of the account. Access tokens already issued live out their minutes.",
+    responses=answers(204, "Signed out", guarded=True),
+)
+def logout(caller: Caller) -> None:
     with counted("UserLoggedOut", {}):
-        auth_service().logout(claims.user_id)
-    return json_response(204)
+        auth_service().logout(caller.user_id)
 
 
-@app.get("/auth/me")
-def me():
-    service = auth_service()
-    user = service.current_user(service.authenticate(bearer_token(app.current_event)))
-    return json_response(200, {"user": user.public()})
+@app.get(
+    "/auth/me",
+    operation_id="getMe",
+    tags=TAGS,
+    security=BEARER,
+    summary="Who am I",
+    responses=answers(200, "The caller's account", Me, guarded=True),
+)
+def me(caller: Caller) -> Me:
+    return Me(user=PublicUser.of(auth_service().current_user(caller)))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

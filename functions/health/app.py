@@ -4,26 +4,42 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from imagepredict.api import create_resolver, json_response
-from imagepredict.health import check_health
+from imagepredict.api import create_resolver
+from imagepredict.api.docs import answers
+from imagepredict.health import MISCONFIGURED, HealthReport, check_health
 from imagepredict.observability import logger, tracer
 from imagepredict.settings import SettingsError, get_settings
 
 app = create_resolver()
 
 
-@app.get("/health")
-def health():
+@app.get(
+    "/health",
+    operation_id="getHealth",
+    tags=["health"],
+    summary="Is the service up",
+    description="Checks MongoDB and the AWS endpoint on every call; no token needed.",
+    responses=answers(200, "Everything answers", HealthReport)
+    | {
+        503: {
+            "description": "A dependency failed (`degraded`) or a setting is wrong (`misconfigured`)",
+            "content": {"application/json": {"model": HealthReport}},
+        }
+    },
+)
+def health() -> Response[HealthReport]:
     try:
         settings = get_settings()
     except SettingsError as error:  # loudly: the log names the setting; the answer says only that one is wrong
         logger.error("The function's settings are invalid", extra={"problem": str(error)})
-        return json_response(503, {"status": "misconfigured", "checks": {"settings": {"status": "error"}}})
-    report = check_health(settings)
-    return json_response(200 if report["status"] == "ok" else 503, report)
+        report = MISCONFIGURED
+    else:
+        report = check_health(settings)
+    return Response(status_code=200 if report.healthy else 503, content_type="application/json", body=report)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -142,8 +142,9 @@ def test_register_refuses_non_string_fields(stack: RunningStack, payload) -> Non
         ('"just a string"', "application/json"),
         ("", "application/json"),
         (b"\xff\xfe\x00garbage", "application/json"),
-        (b"\x89PNG\r\n\x1a\n", "application/octet-stream"),
         ("[" * 100_000 + "]" * 100_000, "application/json"),
+        ('{"email": NaN}', "application/json"),
+        ('{"email": ' + "1" * 5000 + "}", "application/json"),
     ],
 )
 def test_malformed_bodies_are_400_never_500(stack: RunningStack, body, content_type) -> None:
@@ -152,6 +153,91 @@ def test_malformed_bodies_are_400_never_500(stack: RunningStack, body, content_t
         assert response.status_code == 400, (path, response.text)
         assert error_of(response)["code"] == "invalid_request"
         assert "Traceback" not in response.text
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/octet-stream",
+        "text/plain",
+        "text/plain;charset=UTF-8",  # what a cross-site form or fetch() can send without a CORS preflight
+        "application/x-www-form-urlencoded",  # what curl -d sends unless told otherwise
+        "multipart/form-data; boundary=x",
+        "application/json; charset=iso-8859-1",
+        "image/png",
+    ],
+)
+def test_bodies_that_are_not_json_are_415(stack: RunningStack, content_type: str) -> None:
+    body = json.dumps({"email": unique_email(), "name": "Ada", "password": PASSWORD})
+    for path in ("/auth/register", "/auth/login", "/auth/refresh"):
+        response = requests.post(stack.url(path), data=body, headers={"Content-Type": content_type})
+        assert response.status_code == 415, (path, content_type, response.text)
+        assert error_of(response)["code"] == "unsupported_media_type"
+
+
+@pytest.mark.parametrize(
+    "content_type", [None, "application/json; charset=utf-8", "APPLICATION/JSON", "application/vnd.api+json"]
+)
+def test_json_by_any_of_its_names_or_without_a_content_type_is_read(stack: RunningStack, content_type) -> None:
+    body = json.dumps({"email": unique_email(), "name": "Ada", "password": PASSWORD}).encode()
+    headers = {} if content_type is None else {"Content-Type": content_type}
+    response = requests.post(stack.url("/auth/register"), data=body, headers=headers)
+    assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize("field", ["email", "name", "password"])
+def test_a_lone_surrogate_in_any_field_is_400_not_500(stack: RunningStack, field: str) -> None:
+    fields = {"email": unique_email(), "name": "Ada", "password": PASSWORD}
+    fields[field] = fields[field][:3] + "\\ud800" + fields[field][3:]  # JSON's escape: no UTF-8 text can hold it
+    body = "{" + ", ".join(f'"{name}": "{value}"' for name, value in fields.items()) + "}"
+    for path in ("/auth/register", "/auth/login"):
+        if path == "/auth/login" and field == "name":
+            continue
+        response = requests.post(stack.url(path), data=body, headers={"Content-Type": "application/json"})
+        assert response.status_code == 400, (path, response.text)
+        assert error_of(response) == {
+            "code": "invalid_request",
+            "message": "Some fields are missing or invalid",
+            "fields": {field: "Must be valid Unicode text"},
+        }
+    response = requests.post(stack.url("/auth/refresh"), data='{"refresh_token": "abc\\udfff"}')
+    assert response.status_code == 400
+    assert error_of(response)["fields"] == {"refresh_token": "Must be valid Unicode text"}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", "Ada\x00"),
+        ("name", "Ada\x07Lovelace"),
+        ("name", "Ada\x85Lovelace"),  # C1 controls, U+0080 to U+009F
+        ("name", "Ada\u202eecalevoL"),  # a bidi override
+        ("email", "ada\x00@example.com"),
+        ("email", "ada\x9f@example.com"),
+    ],
+)
+def test_control_characters_in_names_and_emails_are_refused(stack: RunningStack, stack_db, field, value) -> None:
+    payload = {"email": unique_email(), "name": "Ada", "password": PASSWORD, field: value}
+    response = requests.post(stack.url("/auth/register"), json=payload)
+    assert response.status_code == 400, response.text
+    assert field in error_of(response)["fields"]
+    assert stack_db.users.count_documents({field: value}) == 0
+
+
+def test_names_keep_joiners_and_are_stored_composed(stack: RunningStack) -> None:
+    name = "Jose\u0301 \u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645 \U0001f468\u200d\U0001f469"
+    body = register(stack, name=name)
+    assert (
+        body["user"]["name"] == "Jos\u00e9 \u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645 \U0001f468\u200d\U0001f469"
+    )
+
+
+def test_unknown_fields_are_ignored(stack: RunningStack) -> None:
+    body = register(stack, email=None)
+    response = requests.post(
+        stack.url("/auth/login"), json={"email": body["user"]["email"], "password": PASSWORD, "remember_me": True}
+    )
+    assert response.status_code == 200
 
 
 # --- login ----------------------------------------------------------------------------------------------

@@ -74,10 +74,10 @@ def test_unknown_email_spends_a_password_check_like_a_known_one(service: AuthSer
     service.register(ADA)
     hasher.checks = 0
     with pytest.raises(InvalidCredentials):
-        service.login(Credentials("ada@example.com", "wrong-password"))
+        service.login(Credentials(email="ada@example.com", password="wrong-password"))
     known = hasher.checks
     with pytest.raises(InvalidCredentials):
-        service.login(Credentials("nobody@example.com", "wrong-password"))
+        service.login(Credentials(email="nobody@example.com", password="wrong-password"))
     assert hasher.checks - known == known == 1
 
 
@@ -85,24 +85,24 @@ def test_throttle_lifts_when_the_oldest_failure_leaves_the_window(service: AuthS
     service.register(ADA)
     for _ in range(5):
         with pytest.raises(InvalidCredentials):
-            service.login(Credentials(ADA.email, "wrong-password"))
+            service.login(Credentials(email=ADA.email, password="wrong-password"))
         clock.advance(seconds=60)
     with pytest.raises(TooManyAttempts) as blocked:
-        service.login(Credentials(ADA.email, ADA.password))
+        service.login(Credentials(email=ADA.email, password=ADA.password))
     # failures at t=0,60,...,240; now t=300: the first one leaves the window at t=900
     assert blocked.value.retry_after_seconds == 600
     assert blocked.value.headers == {"Retry-After": "600"}
     clock.advance(seconds=600)
-    assert service.login(Credentials(ADA.email, ADA.password)).user.email == ADA.email
+    assert service.login(Credentials(email=ADA.email, password=ADA.password)).user.email == ADA.email
 
 
 def test_failures_spread_over_more_than_the_window_never_block(service: AuthService, clock: Clock) -> None:
     service.register(ADA)
     for _ in range(12):
         with pytest.raises(InvalidCredentials):
-            service.login(Credentials(ADA.email, "wrong-password"))
+            service.login(Credentials(email=ADA.email, password="wrong-password"))
         clock.advance(seconds=200)  # at most 4 failures inside any 15 minutes
-    assert service.login(Credentials(ADA.email, ADA.password)).user.email == ADA.email
+    assert service.login(Credentials(email=ADA.email, password=ADA.password)).user.email == ADA.email
 
 
 def test_duplicate_email_is_refused_by_the_unique_index(service: AuthService) -> None:

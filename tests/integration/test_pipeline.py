@@ -215,11 +215,13 @@ def test_delete_removes_the_image_and_the_record(stack: RunningStack, client: Cl
     [
         ({"filename": "a.gif", "content_type": "image/gif"}, "unsupported_type"),
         ({"filename": "a.png", "content_type": "text/html"}, "unsupported_type"),
-        ({"filename": "a.png"}, "unsupported_type"),
+        ({"filename": "a.png"}, "invalid_request"),  # missing, like any missing field
+        ({"content_type": "image/png"}, "invalid_request"),
         ({"filename": "", "content_type": "image/png"}, "invalid_filename"),
         ({"filename": "a\u0000b.png", "content_type": "image/png"}, "invalid_filename"),
         ({"filename": "x" * 300, "content_type": "image/png"}, "invalid_filename"),
-        ({"filename": {"$gt": ""}, "content_type": "image/png"}, "invalid_filename"),
+        ({"filename": {"$gt": ""}, "content_type": "image/png"}, "invalid_request"),  # not a string
+        ({"filename": "a\ud800.png", "content_type": "image/png"}, "invalid_request"),  # not text
     ],
 )
 def test_bad_upload_requests_get_a_400_with_a_stable_code(client: Client, body: dict, code: str) -> None:

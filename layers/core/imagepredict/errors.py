@@ -33,6 +33,17 @@ class AppError(Exception):
 class InvalidRequest(AppError):
     status = 400
     code = "invalid_request"
+    summary = "Some fields are missing or invalid"  # the message when `fields` says which and why
+
+
+class UnsupportedType(InvalidRequest):
+    code = "unsupported_type"
+    summary = "content_type is not an image type this API takes"
+
+
+class InvalidFilename(InvalidRequest):
+    code = "invalid_filename"
+    summary = "The filename cannot be used"
 
 
 class InvalidCredentials(AppError):
@@ -53,6 +64,14 @@ class NotFound(AppError):
     code = "not_found"
 
 
+class UnsupportedMediaType(AppError):
+    status = 415
+    code = "unsupported_media_type"
+
+    def __init__(self) -> None:
+        super().__init__("Send the body as JSON, with Content-Type: application/json")
+
+
 class EmailTaken(AppError):
     status = 409
     code = "email_taken"
@@ -68,3 +87,33 @@ class TooManyAttempts(AppError):
             headers={"Retry-After": str(retry_after_seconds)},
         )
         self.retry_after_seconds = retry_after_seconds
+
+
+class InternalError(AppError):
+    """A bug: the details are only in the logs."""
+
+    status = 500
+    code = "internal_error"
+
+    def __init__(self) -> None:
+        super().__init__("Something went wrong on our side")
+
+
+class ServiceUnavailable(AppError):
+    """MongoDB or AWS did not answer."""
+
+    status = 503
+    code = "service_unavailable"
+
+    def __init__(self) -> None:
+        super().__init__("The service is temporarily unavailable; try again shortly")
+
+
+class ServiceMisconfigured(AppError):
+    """A setting of the function is wrong (the log names it)."""
+
+    status = 503
+    code = "service_misconfigured"
+
+    def __init__(self) -> None:
+        super().__init__("The service is misconfigured; its operators must fix it")

@@ -1,5 +1,5 @@
-"""HTTP API plumbing shared by the API functions: the resolver, JSON errors, request bodies, bearer tokens."""
+"""HTTP API plumbing shared by the API functions: the validating resolver, JSON errors, who is calling, the docs."""
 
-from imagepredict.api.http import bearer_token, create_resolver, json_body, json_response
+from imagepredict.api.http import create_resolver
 
-__all__ = ["bearer_token", "create_resolver", "json_body", "json_response"]
+__all__ = ["create_resolver"]

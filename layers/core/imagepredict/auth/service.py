@@ -23,15 +23,6 @@ class Session:
     refresh_token: str
     expires_in: int
 
-    def body(self) -> dict[str, object]:
-        return {
-            "user": self.user.public(),
-            "access_token": self.access_token,
-            "refresh_token": self.refresh_token,
-            "token_type": "Bearer",
-            "expires_in": self.expires_in,
-        }
-
 
 class AuthService:
     def __init__(

@@ -12,7 +12,6 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
-from imagepredict.clock import isoformat
 from imagepredict.errors import EmailTaken
 
 
@@ -23,9 +22,6 @@ class User:
     name: str
     created_at: datetime
     password_hash: str
-
-    def public(self) -> dict[str, str]:
-        return {"id": self.id, "email": self.email, "name": self.name, "created_at": isoformat(self.created_at)}
 
 
 def _user(document: dict[str, Any]) -> User:

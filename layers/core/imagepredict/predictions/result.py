@@ -1,7 +1,9 @@
 """What a finished prediction holds: every class with its probability, the model that said so, the image it saw.
 
 Built once by the classify service (from the classifier's output), stored as a document, read back by the API
-view, the email and the inbox results file: one shape, one place.
+view (its response model embeds this very class), the email and the inbox results file: one shape, one place.
+Plain dataclasses, so the classify function never imports pydantic; the API's models validate and document them
+through pydantic's support for dataclasses (predictions/api.py).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Score:
+    """One class and its probability (0-1)."""
+
     label: str
     probability: float
 
@@ -21,6 +25,8 @@ class Score:
 
 @dataclass(frozen=True)
 class ModelRef:
+    """The model that classified the image: its name, version and the SHA-256 of its file."""
+
     name: str
     version: str
     sha256: str
@@ -28,6 +34,8 @@ class ModelRef:
 
 @dataclass(frozen=True)
 class ImageInfo:
+    """The image as the classifier saw it: the format detected from its bytes, and its size in pixels."""
+
     format: str
     width: int
     height: int
@@ -35,6 +43,9 @@ class ImageInfo:
 
 @dataclass(frozen=True)
 class PredictionResult:
+    """A finished classification: `top` (the most probable class), every class most probable first, the model,
+    the inference time and the image."""
+
     probabilities: tuple[Score, ...]  # every class, most probable first
     model: ModelRef
     inference_ms: float
