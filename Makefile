@@ -14,7 +14,7 @@ SAM_ENV := BUILD_PYTHON="$(abspath $(PY))" AWS_DEFAULT_REGION=$${AWS_DEFAULT_REG
 	AWS_EC2_METADATA_DISABLED=true SAM_CLI_TELEMETRY=0
 
 .PHONY: run worker gpu-requirements scaling load-pipeline load test unit integration browser chromium lint format build validate deploy clean convert-deps demo-model \
-	bench
+	bench openapi
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # .venv: what the functions and the local stack need (requirements-run.txt), all `make run` installs: no TensorFlow.
@@ -90,6 +90,10 @@ convert-deps: $(CONVERT_VENV)/.installed  ## TensorFlow & co. for convert_model.
 
 demo-model: $(CONVERT_VENV)/.installed  ## retrain the digits demo model, convert it, refresh the sample images
 	$(CONVERT_PY) -m training.train_digits
+
+# docs/openapi.json from the functions' own resolvers (tools/openapi.py); a unit test fails while it is stale.
+openapi: $(VENV)/.run-installed  ## regenerate docs/openapi.json (OpenAPI 3.1) from the code
+	$(PY) -m tools.openapi
 
 # docs/scaling.md: capacity and cost from docs/benchmarks.json and cited prices (after `make bench`).
 scaling: $(VENV)/.run-installed  ## rewrite docs/scaling.md from the measured numbers

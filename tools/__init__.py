@@ -1,0 +1,1 @@
+"""Developer tools, never deployed: `python -m tools.openapi` writes docs/openapi.json."""
