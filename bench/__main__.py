@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import jwt
 import numpy as np
 from PIL import Image
 
@@ -51,7 +52,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--skip",
         default="",
-        help="comma-separated sections to skip: cold,latency,auth,pipeline,batch,worker,size",
+        help="comma-separated sections to skip: cold,api,latency,auth,pipeline,batch,worker,size",
     )
     return parser.parse_args(argv)
 
@@ -108,6 +109,37 @@ def peak_rss(standin: models.StandIn, photo: Path, images: int) -> dict[str, Any
         env=COLD_ENV,
     )
     return {"standin_mb": result["peak_rss_mb"], "demo_mb": demo["peak_rss_mb"], "images": images}
+
+
+API_REQUESTS = {  # what each API function answers without MongoDB or AWS, its input validated (health takes none)
+    "auth": ("POST", "/auth/register", "{}"),
+    "uploads": ("POST", "/uploads", "{}"),
+    "predictions": ("GET", "/predictions?limit=0", None),
+    "health": ("GET", "/no-such-route", None),
+}
+
+
+def api_cold_starts(repeats: int) -> dict[str, Any]:
+    """Each API function's cold start (import, then a first request), the functions alternating, fresh processes."""
+    now = int(time.time())
+    claims = {"sub": "6745a1c2e4b0a1b2c3d4e5f6", "email": "bench@example.com", "iat": now, "exp": now + 3600}
+    claims |= {"iss": "imagepredict", "aud": "imagepredict-api", "jti": "b" * 32}
+    token = jwt.encode(claims, COLD_ENV["JWT_SECRET"], algorithm="HS256")
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in API_REQUESTS}
+    for attempt in range(repeats):
+        log(f"API cold starts, round {attempt + 1}/{repeats}")
+        for name, request in API_REQUESTS.items():
+            runs[name].append(
+                worker("cold-api", {"function": name, "request": request, "token": token}, env=COLD_ENV)[0]
+            )
+    return {
+        name: {
+            **{key: summary([run[key] for run in found]) for key in ("pydantic_ms", "import_ms", "first_request_ms")},
+            "peak_rss_mb": summary([run["peak_rss_mb"] for run in found]),
+            "status": found[0]["status"],
+        }
+        for name, found in runs.items()
+    }
 
 
 def _merge(runs: list[dict[str, Any]]) -> dict[str, dict[str, list[float]]]:
@@ -205,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     if "cold" not in skip:
         results["cold"] = cold_starts(standin, photo, repeats)
         results["peak_rss"] = peak_rss(standin, photo, 10 if args.quick else 50)
+    if "api" not in skip:
+        results["api_cold"] = api_cold_starts(3 if args.quick else 10)
     if "latency" not in skip:
         results["latency"] = latencies(
             standin, photo, big, repeats=2 if args.quick else 3, iterations=10 if args.quick else 50

@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-from bench import report_api_load, report_batch, report_load, report_worker
+from bench import report_api, report_api_load, report_batch, report_load, report_worker
 from bench.stats import fmt, percentile, summary
 
 LAMBDA_LIMIT_MB = 250
@@ -105,6 +105,7 @@ def markdown(results: dict[str, Any]) -> str:
     lines += [
         "",
         *_cold(results),
+        *report_api.section(results),
         *_latency(results),
         *_pipeline(results),
         *_auth(results),

@@ -148,3 +148,21 @@ def test_the_batch_worker_is_measured_end_to_end_on_a_stack() -> None:
     worker = {"images": 4, "clients": 2, "cores": 2, "rounds": 1, "rows": rows}
     text = "\n".join(report_worker.section(worker, 8))
     assert "`BATCH_SIZE=4` wins" in text
+
+
+def test_the_api_functions_cold_start_is_measured_and_reported() -> None:
+    from bench import report_api
+    from bench.__main__ import api_cold_starts
+
+    measured = api_cold_starts(1)
+    assert {name: entry["status"] for name, entry in measured.items()} == {
+        "auth": 400,
+        "uploads": 400,  # signed in, so the answer is validation's, not the bearer check's
+        "predictions": 400,
+        "health": 404,
+    }
+    for entry in measured.values():
+        assert 0 < entry["pydantic_ms"]["median"] < entry["import_ms"]["median"] <= entry["first_request_ms"]["median"]
+    text = "\n".join(report_api.section({"api_cold": measured}))
+    assert "## 1b. Cold start of the API functions" in text
+    assert text.count("| ") >= 6
