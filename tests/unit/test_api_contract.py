@@ -207,11 +207,19 @@ def test_limit_is_ascii_digits_from_1_to_100(fakes: dict[str, Any], limit: str) 
     status, _, body = invoke("predictions", made)
     ascii_number = limit.isascii() and limit.isdigit() and 1 <= int(limit) <= 100
     if status == 200:
-        assert ascii_number or limit == ""
-        assert fakes["queries"].pages == [(USER_ID, int(limit) if limit else 20, None)]
+        assert ascii_number
+        assert fakes["queries"].pages == [(USER_ID, int(limit), None)]
     else:
         assert not ascii_number
         assert (status, body["error"]["fields"]) == (400, {"limit": "Must be a whole number from 1 to 100"})
+
+
+def test_without_a_limit_a_page_holds_20(fakes: dict[str, Any]) -> None:
+    fakes["queries"].pages.clear()
+    status, _, _ = invoke(
+        "predictions", event("GET", "/predictions", headers={"Authorization": f"Bearer {access_token()}"})
+    )
+    assert (status, fakes["queries"].pages) == (200, [(USER_ID, 20, None)])
 
 
 @settings(max_examples=300, deadline=None)

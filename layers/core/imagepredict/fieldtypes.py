@@ -92,8 +92,7 @@ def _secret(value: str) -> str:
 
 
 def _limit(value: Any) -> Any:
-    if value == "":
-        return DEFAULT_LIMIT
+    """A page size as the query gives it: ASCII digits only (an empty `limit=` is not a number either)."""
     if not isinstance(value, str) or not _DIGITS.fullmatch(value) or not 1 <= int(value) <= MAX_LIMIT:
         raise problem(f"Must be a whole number from 1 to {MAX_LIMIT}")
     return int(value)
