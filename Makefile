@@ -14,7 +14,7 @@ SAM_ENV := BUILD_PYTHON="$(abspath $(PY))" AWS_DEFAULT_REGION=$${AWS_DEFAULT_REG
 	AWS_EC2_METADATA_DISABLED=true SAM_CLI_TELEMETRY=0
 
 .PHONY: run worker gpu-requirements scaling load-pipeline load test unit integration browser chromium lint format build validate deploy clean convert-deps demo-model \
-	bench openapi
+	bench openapi fuzz
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # .venv: what the functions and the local stack need (requirements-run.txt), all `make run` installs: no TensorFlow.
@@ -105,6 +105,9 @@ load-pipeline: $(VENV)/.run-installed  ## heavy load on the local stack (QUICK=1
 
 # Locust (bench/locustfile.py) against a fresh local stack on 127.0.0.1: 50 users for 120 s, bcrypt at the template's
 # cost (12); requests/s, p50/p95/p99 per route, errors and upload→done in docs/benchmarks.md. Exit 1 on any error.
+fuzz: $(VENV)/.installed  ## schemathesis, deeper than make test: 1,000 examples per operation, fresh random seeds
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-1000} $(PY) -m pytest -p no:cacheprovider tests/integration/test_contract_fuzz.py
+
 load: $(VENV)/.installed  ## Locust on the local stack, 50 users (QUICK=1: 10 users for 15 s, as make test runs it)
 	$(PY) -m bench.api_load $(if $(QUICK),--quick,)
 

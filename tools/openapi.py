@@ -99,6 +99,29 @@ def _merge_schemas(into: dict[str, Any], schemas: dict[str, Any], source: str) -
         into[name] = schema
 
 
+# OpenAPI links: how one answer's values feed the next request (generated clients and schemathesis' stateful runs
+# follow them: upload, then read or delete the prediction it created).
+LINKS: dict[tuple[str, str, str], dict[str, Any]] = {
+    ("/uploads", "post", "201"): {
+        "GetPrediction": {
+            "operationId": "getPrediction",
+            "parameters": {"prediction_id": "$response.body#/prediction_id"},
+            "description": "The prediction this upload slot created (pending until the image is classified)",
+        },
+        "DeletePrediction": {
+            "operationId": "deletePrediction",
+            "parameters": {"prediction_id": "$response.body#/prediction_id"},
+            "description": "Delete the prediction and its image",
+        },
+    },
+}
+
+
+def add_links(paths: dict[str, Any]) -> None:
+    for (path, method, status), links in LINKS.items():
+        paths[path][method]["responses"][status]["links"] = links
+
+
 def gateway_responses() -> dict[str, Any]:
     return {
         name: {
@@ -136,6 +159,7 @@ def build() -> dict[str, Any]:
         security_schemes |= components.get("securitySchemes", {})
     for unused in UNUSED_SCHEMAS:
         schemas.pop(unused, None)
+    add_links(paths)
     return {
         "openapi": "3.1.0",
         "info": {"title": "imagepredict API", "version": _version(), "description": DESCRIPTION},
