@@ -1,4 +1,4 @@
-"""The auth API: register, log in, refresh, log out, and who am I."""
+"""The auth API: register, log in, refresh, log out, who am I, and delete my account."""
 
 from __future__ import annotations
 
@@ -15,10 +15,13 @@ from imagepredict.api import create_resolver
 from imagepredict.api.caller import BEARER, Caller
 from imagepredict.api.docs import answers
 from imagepredict.auth import AuthService, build_auth_service
-from imagepredict.auth.validation import Credentials, RefreshRequest, Registration
+from imagepredict.auth.deletion import AccountDeletion
+from imagepredict.auth.validation import Credentials, PasswordConfirmation, RefreshRequest, Registration
 from imagepredict.auth.views import Me, PublicUser, SessionBody
+from imagepredict.aws import s3_client
 from imagepredict.errors import EmailTaken, InvalidCredentials, InvalidRequest, InvalidToken, TooManyAttempts
 from imagepredict.observability import logger, metrics, tracer
+from imagepredict.predictions import build_prediction_store
 from imagepredict.settings import get_settings
 from imagepredict.storage.mongo import per_mongodb_uri
 
@@ -28,11 +31,21 @@ SHORT_PASSWORD = InvalidRequest(InvalidRequest.summary, fields={"password": "Use
 TAKEN = EmailTaken("An account with this email already exists", fields={"email": "Already registered"})
 NO_TOKEN = InvalidRequest(InvalidRequest.summary, fields={"refresh_token": "This field is required"})
 BAD_REFRESH = InvalidToken("The refresh token is invalid, expired or revoked")
+NO_PASSWORD = InvalidRequest(InvalidRequest.summary, fields={"password": "This field is required"})
+WRONG_PASSWORD = InvalidCredentials("The password is incorrect")
 
 
 @per_mongodb_uri  # rebuilt on a new client when the MongoDB URI secret rotates
 def auth_service() -> AuthService:
     return build_auth_service(get_settings())
+
+
+@per_mongodb_uri  # with auth_service(): both rebuilt when the MongoDB URI secret rotates
+def account_deletion() -> AccountDeletion:
+    settings = get_settings()
+    return AccountDeletion(
+        auth_service(), build_prediction_store(settings), s3_client(), bucket=settings.require_bucket()
+    )
 
 
 @contextmanager
@@ -123,6 +136,30 @@ def logout(caller: Caller) -> None:
 )
 def me(caller: Caller) -> Me:
     return Me(user=PublicUser.of(auth_service().current_user(caller)))
+
+
+@app.delete(
+    "/auth/me",
+    operation_id="deleteMe",
+    status_code=204,
+    tags=TAGS,
+    security=BEARER,
+    summary="Delete my account and everything of it",
+    description="Asks for the password again. Deletes every prediction, every uploaded image, every refresh token "
+    "and the account, for good; access tokens already issued are refused from then on. A wrong password counts "
+    "toward the login limit of the account's email (429 with Retry-After, as for login).",
+    responses=answers(
+        204, "Deleted", errors=[NO_PASSWORD, WRONG_PASSWORD, TooManyAttempts(900)], body=True, guarded=True
+    ),
+)
+def delete_me(confirmation: Annotated[PasswordConfirmation, Body()], caller: Caller) -> None:
+    failures = {InvalidCredentials: "AccountDeletionRefused", TooManyAttempts: "LoginThrottled"}
+    with counted("AccountDeleted", failures):
+        deleted = account_deletion().delete(caller.user_id, confirmation.password)
+    logger.info(
+        "Account deleted",
+        extra={"user_id": caller.user_id, "predictions": deleted.predictions, "objects": deleted.objects},
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

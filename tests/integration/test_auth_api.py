@@ -458,7 +458,7 @@ def test_health_reports_each_dependency(stack: RunningStack) -> None:
 
 
 def test_unknown_route_and_wrong_method_are_json_404(stack: RunningStack) -> None:
-    for method, path in (("GET", "/nope"), ("GET", "/auth/login"), ("DELETE", "/auth/me")):
+    for method, path in (("GET", "/nope"), ("GET", "/auth/login"), ("PUT", "/auth/me")):
         response = requests.request(method, stack.url(path))
         assert response.status_code == 404
         assert response.headers["content-type"].startswith("application/json")

@@ -118,7 +118,9 @@ def test_signed_in_generated_requests_get_documented_answers_and_never_a_5xx(
 def test_stateful_sequences_follow_the_links_between_operations(base_url: str, signed_in: dict[str, str]) -> None:
     """Sequences chained by the document's links and the ids answers carry: upload → get or delete the prediction,
     list → get or delete an item."""
-    machine = signed_in_schema.as_state_machine()
+    # DELETE /auth/me would end the signed-in identity's account with a lucky password, and its wrong passwords flip it
+    # from 401 to 429 mid-run (the login throttle): the generated requests of the other tests cover it.
+    machine = signed_in_schema.exclude(method="DELETE", path="/auth/me").as_state_machine()
 
     class Workflow(machine):  # type: ignore[misc, valid-type]
         def get_call_kwargs(self, case: Case) -> dict[str, object]:

@@ -113,6 +113,11 @@ class FakeQueries:
         return PredictionPage(items=[], next_cursor=None)
 
 
+class EveryAccount:
+    def exists(self, user_id: str) -> bool:
+        return True
+
+
 @pytest.fixture(scope="module")
 def fakes() -> Iterator[dict[str, Any]]:
     made = {"auth": FakeAuth(), "queries": FakeQueries()}
@@ -121,6 +126,7 @@ def fakes() -> Iterator[dict[str, Any]]:
         patch.setattr(load_function("auth"), "auth_service", lambda: made["auth"])
         patch.setattr(load_function("predictions"), "queries", lambda: made["queries"])
         patch.setattr(caller_module, "access_tokens", lambda: tokens)
+        patch.setattr(caller_module, "accounts", lambda: EveryAccount())
         yield made
 
 

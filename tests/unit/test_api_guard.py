@@ -27,6 +27,7 @@ def our_signing_key(monkeypatch: pytest.MonkeyPatch) -> None:
 GUARDED = [
     ("auth", "POST", "/auth/logout", None),
     ("auth", "GET", "/auth/me", None),
+    ("auth", "DELETE", "/auth/me", json.dumps({})),
     ("uploads", "POST", "/uploads", json.dumps({"filename": 1})),  # authentication comes before validation
     ("predictions", "GET", "/predictions", None),
     ("predictions", "GET", "/predictions/6745a1c2e4b0a1b2c3d4e5f7", None),
@@ -72,12 +73,18 @@ def test_the_pipeline_never_imports_pydantic(target: str) -> None:
     assert done.stdout.strip() == "[]"
 
 
+class EveryAccount:
+    def exists(self, user_id: str) -> bool:
+        return True
+
+
 def test_an_answer_that_breaks_its_own_model_is_a_500_that_shows_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     class Broken:
         def page(self, owner: str, *, limit: int, cursor: str | None) -> Any:
             return {"items": "not a list", "secret": "internal detail"}
 
     monkeypatch.setattr(load_function("predictions"), "queries", Broken)
+    monkeypatch.setattr(caller_module, "accounts", lambda: EveryAccount())
     made = event("GET", "/predictions", headers={"Authorization": f"Bearer {access_token()}"})
     status, _, body = invoke("predictions", made)
     assert (status, body) == (500, {"error": {"code": "internal_error", "message": "Something went wrong on our side"}})

@@ -115,6 +115,7 @@ def test_guarded_operations_declare_the_bearer_scheme_and_their_401() -> None:
     assert guarded == {
         ("post", "/auth/logout"),
         ("get", "/auth/me"),
+        ("delete", "/auth/me"),
         ("post", "/uploads"),
         ("get", "/predictions"),
         ("get", "/predictions/{prediction_id}"),

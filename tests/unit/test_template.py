@@ -78,6 +78,7 @@ def test_http_api_routes_match_the_auth_api(transformed) -> None:
         "POST /auth/refresh",
         "POST /auth/logout",
         "GET /auth/me",
+        "DELETE /auth/me",
         "GET /health",
     } <= routes
 
@@ -106,6 +107,24 @@ def test_functions_may_read_only_their_secrets(transformed) -> None:
             for statement in policy["PolicyDocument"]["Statement"]:
                 actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
                 assert statement["Resource"] != "*" or set(actions) <= UNSCOPABLE, (name, statement)
+
+
+def _statements(template: dict[str, Any], function: str) -> list[dict[str, Any]]:
+    role = template["Resources"][f"{function}Role"]
+    return [s for policy in role["Properties"]["Policies"] for s in policy["PolicyDocument"]["Statement"]]
+
+
+def test_auth_may_list_and_delete_only_the_uploads_for_account_deletion(transformed) -> None:
+    s3 = [s for s in _statements(transformed, "AuthFunction") if str(s["Action"]).startswith("s3:")]
+    assert s3 == [
+        {
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": {"Fn::GetAtt": ["UploadsBucket", "Arn"]},
+            "Condition": {"StringLike": {"s3:prefix": "uploads/*"}},
+        },
+        {"Effect": "Allow", "Action": "s3:DeleteObject", "Resource": {"Fn::Sub": "${UploadsBucket.Arn}/uploads/*"}},
+    ]
 
 
 def test_local_stack_reads_the_same_routes() -> None:

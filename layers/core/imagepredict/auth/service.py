@@ -80,11 +80,31 @@ class AuthService:
     def logout(self, user_id: str) -> None:
         self._refresh_tokens.revoke_user(user_id, self._clock())
 
+    def confirm_password(self, user_id: str, password: str) -> User:
+        """The caller's password again, before something that cannot be undone. A wrong one counts toward the
+        login throttle of the account's email, and the throttle applies here too."""
+        user = self.current_user_by_id(user_id)
+        now = self._clock()
+        self._throttle.check(user.email, now)
+        if not self._passwords.verify(password, user.password_hash):
+            self._throttle.record_failure(user.email, now)
+            raise InvalidCredentials("The password is incorrect")
+        return user
+
+    def forget(self, user: User) -> None:
+        """The account's own records: its refresh tokens (deleted, so revoked), failed sign-ins, then the user."""
+        self._refresh_tokens.delete_user(user.id)
+        self._throttle.clear(user.email)
+        self._users.delete(user.id)
+
     def authenticate(self, access_token: str) -> AccessClaims:
         return self._access_tokens.verify(access_token)
 
     def current_user(self, claims: AccessClaims) -> User:
-        user = self._users.by_id(claims.user_id)
+        return self.current_user_by_id(claims.user_id)
+
+    def current_user_by_id(self, user_id: str) -> User:
+        user = self._users.by_id(user_id)
         if user is None:
             raise InvalidToken("The account behind this access token no longer exists")
         return user

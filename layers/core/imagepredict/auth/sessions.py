@@ -73,5 +73,9 @@ class RefreshTokenStore:
     def revoke_user(self, user_id: str, now: datetime) -> None:
         self._revoke({"user_id": user_id}, now)
 
+    def delete_user(self, user_id: str) -> None:
+        """Every refresh token of an account that is being deleted, spent or not."""
+        self._tokens.delete_many({"user_id": user_id})
+
     def _revoke(self, which: dict[str, str], now: datetime) -> None:
         self._tokens.update_many({**which, "revoked_at": None}, {"$set": {"revoked_at": now}})

@@ -56,9 +56,22 @@ class UserStore:
         return _user(document) if document else None
 
     def by_id(self, user_id: str) -> User | None:
-        try:
-            object_id = ObjectId(user_id)
-        except (InvalidId, TypeError):
-            return None
-        document = self._users.find_one({"_id": object_id})
+        object_id = _object_id(user_id)
+        document = self._users.find_one({"_id": object_id}) if object_id else None
         return _user(document) if document else None
+
+    def exists(self, user_id: str) -> bool:
+        object_id = _object_id(user_id)
+        return object_id is not None and self._users.find_one({"_id": object_id}, {"_id": 1}) is not None
+
+    def delete(self, user_id: str) -> None:
+        object_id = _object_id(user_id)
+        if object_id is not None:
+            self._users.delete_one({"_id": object_id})
+
+
+def _object_id(user_id: str) -> ObjectId | None:
+    try:
+        return ObjectId(user_id)
+    except (InvalidId, TypeError):
+        return None

@@ -35,6 +35,14 @@ class Credentials(BaseModel):
     password: Secret
 
 
+class PasswordConfirmation(BaseModel):
+    """The caller's current password, asked again before something that cannot be undone."""
+
+    model_config = ConfigDict(frozen=True, json_schema_extra={"examples": [{"password": "my current password"}]})
+
+    password: Secret
+
+
 class RefreshRequest(BaseModel):
     model_config = ConfigDict(
         frozen=True, json_schema_extra={"examples": [{"refresh_token": "q0Zt6mJ2d0XxB8pQ1c3u9r5yLk4vN7sAeWfGhIjKlMo"}]}

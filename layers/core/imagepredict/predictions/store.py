@@ -179,6 +179,10 @@ class PredictionStore:
         document = self._predictions.find_one_and_delete({"_id": identifier, "owner_id": owner_id})
         return _prediction(document) if document else None
 
+    def delete_all_for_owner(self, owner_id: str) -> int:
+        """Every prediction of an account that is being deleted; how many there were."""
+        return self._predictions.delete_many({"owner_id": owner_id}).deleted_count
+
     # --- the pipeline's side ----------------------------------------------------------------------------------------
 
     def by_source(self, bucket: str, key: str) -> Prediction | None:

@@ -16,7 +16,12 @@ RESULTS_PREFIX = "results/"
 
 
 def upload_key(owner_id: str, prediction_id: str, extension: str) -> str:
-    return f"{UPLOADS_PREFIX}{owner_id}/{prediction_id}.{extension}"
+    return f"{owner_prefix(owner_id)}{prediction_id}.{extension}"
+
+
+def owner_prefix(owner_id: str) -> str:
+    """Where every upload of one account lies (and nothing else: the id is a fixed-length ObjectId)."""
+    return f"{UPLOADS_PREFIX}{owner_id}/"
 
 
 def results_key(source_key: str) -> str:
