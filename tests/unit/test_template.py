@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import os
 import subprocess
 from pathlib import Path
@@ -10,38 +9,17 @@ from typing import Any
 
 import pytest
 from cfnlint.api import lint_file
-from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse
 
 from devstack.template import Template
+from tests.unit.template_support import TEMPLATE, transform_template
 
 ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = ROOT / "template.yaml"
-
-
-class NoManagedPolicies:
-    """The translator asks IAM for managed policy ARNs; the template uses none, so nothing is looked up."""
-
-    def load(self) -> dict[str, str]:
-        return {}
 
 
 @pytest.fixture(scope="module")
-def transformed(monkeypatch_module: pytest.MonkeyPatch) -> dict[str, Any]:
-    monkeypatch_module.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    document = yaml_parse(TEMPLATE.read_text())
-    for resource in document["Resources"].values():
-        properties = resource.get("Properties", {})
-        for key in ("CodeUri", "ContentUri"):
-            if key in properties:
-                properties[key] = f"s3://bucket/{properties[key]}"
-    return transform(copy.deepcopy(document), {}, NoManagedPolicies())
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    with pytest.MonkeyPatch.context() as patch:
-        yield patch
+def transformed() -> dict[str, Any]:
+    return transform_template()
 
 
 def _of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:

@@ -7,7 +7,6 @@ pseudo parameters CloudFormation would pass for awkward stack names in several r
 
 from __future__ import annotations
 
-import copy
 import ipaddress
 import re
 import uuid
@@ -15,12 +14,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
-from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse
 
 from devstack.intrinsics import Resolver, references
 from devstack.provision import pseudo_parameters
-from tests.unit.test_template import TEMPLATE, NoManagedPolicies
+from tests.unit.template_support import TEMPLATE, transform_template
 
 STACK_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,127}")  # what CloudFormation accepts
 AWKWARD_STACK_NAMES = [
@@ -132,15 +130,7 @@ class AnyAttribute(Mapping[tuple[str, str], str]):
 
 @pytest.fixture(scope="module")
 def transformed() -> dict[str, Any]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        document = yaml_parse(TEMPLATE.read_text())
-        for resource in document["Resources"].values():
-            properties = resource.get("Properties", {})
-            for key in ("CodeUri", "ContentUri"):
-                if key in properties:
-                    properties[key] = f"s3://bucket/{properties[key]}"
-        return transform(copy.deepcopy(document), {}, NoManagedPolicies())
+    return transform_template()
 
 
 def deployment(stack_name: str, region: str, partition: str) -> dict[str, str]:

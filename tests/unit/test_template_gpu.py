@@ -6,7 +6,6 @@ evaluate them on the transformed template with each mode's parameter values, as 
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -14,12 +13,11 @@ from typing import Any
 import pytest
 from cfnlint.api import lint
 from cfnlint.config import ManualArgs
-from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse
 
 from devstack.intrinsics import Resolver
 from devstack.provision import pseudo_parameters
-from tests.unit.test_template import TEMPLATE, NoManagedPolicies
+from tests.unit.template_support import TEMPLATE, transform_template
 
 MODES = ("lambda", "gpu", "both")
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/imagepredict-worker:1"
@@ -42,15 +40,7 @@ def document() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def transformed(document: dict[str, Any]) -> dict[str, Any]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        source = copy.deepcopy(document)
-        for resource in source["Resources"].values():
-            properties = resource.get("Properties", {})
-            for key in ("CodeUri", "ContentUri"):
-                if key in properties:
-                    properties[key] = f"s3://bucket/{properties[key]}"
-        return transform(source, {}, NoManagedPolicies())
+    return transform_template(document)
 
 
 def parameters_for(mode: str, **overrides: str) -> dict[str, str]:

@@ -7,7 +7,6 @@ the code emits, found by reading the code (every `add_metric` call), not against
 from __future__ import annotations
 
 import ast
-import copy
 import json
 import re
 from collections.abc import Iterator
@@ -15,11 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from samtranslator.translator.transform import transform
 from samtranslator.yaml_helper import yaml_parse
 
 from devstack.intrinsics import Resolver
-from tests.unit.test_template import TEMPLATE, NoManagedPolicies
+from tests.unit.template_support import TEMPLATE, transform_template
 
 ROOT = Path(__file__).resolve().parents[2]
 CODE = [ROOT / "layers" / "core" / "imagepredict", ROOT / "functions", ROOT / "batchworker"]
@@ -33,15 +31,7 @@ def document() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def transformed(document: dict[str, Any]) -> dict[str, Any]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        source = copy.deepcopy(document)
-        for resource in source["Resources"].values():
-            properties = resource.get("Properties", {})
-            for key in ("CodeUri", "ContentUri"):
-                if key in properties:
-                    properties[key] = f"s3://bucket/{properties[key]}"
-        return transform(source, {}, NoManagedPolicies())
+    return transform_template(document)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from samtranslator.yaml_helper import yaml_parse
 
 from devstack.intrinsics import Resolver
 from devstack.provision import ACCOUNT_ID, REGION, pseudo_parameters
-from tests.unit.test_template import TEMPLATE, _of_type, monkeypatch_module, transformed  # noqa: F401 - fixtures
+from tests.unit.test_template import TEMPLATE, _of_type, transformed  # noqa: F401 - the fixture
 
 DOCUMENT = yaml_parse(TEMPLATE.read_text())
 PARAMETER = DOCUMENT["Parameters"]["MongoDbUriSecret"]
