@@ -37,16 +37,8 @@ LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 DIGIT = ROOT / "tests" / "fixtures" / "digits" / "digit-7.png"
 PIPELINE = "PIPELINE"  # bench/locustfile.py's request type for the upload → done timings (not requests)
 UNFINISHED = ("pending", "processing")
-# Every route a journey takes: each must have been requested in a run.
-ROUTES = (
-    "POST /auth/register",
-    "POST /auth/login",
-    "POST /uploads",
-    "POST S3 presigned POST",
-    "GET /predictions/{id}",
-    "GET /predictions",
-    "DELETE /predictions/{id}",
-)
+# Every route a journey takes (the report's order): each must have been requested in a run.
+ROUTES = report_api_load.ORDER
 STARTED = time.perf_counter()
 
 
