@@ -135,7 +135,7 @@ def logout(caller: Caller) -> None:
     responses=answers(200, "The caller's account", Me, guarded=True),
 )
 def me(caller: Caller) -> Me:
-    return Me(user=PublicUser.of(auth_service().current_user(caller)))
+    return Me(user=PublicUser.of(caller.user))
 
 
 @app.delete(

@@ -9,7 +9,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from imagepredict.api import create_resolver
-from imagepredict.api.caller import BEARER, Caller, require_account
+from imagepredict.api.caller import BEARER, Caller
 from imagepredict.api.docs import answers
 from imagepredict.aws import s3_client
 from imagepredict.errors import InvalidRequest
@@ -55,7 +55,7 @@ def list_predictions(
     ] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(description="The `next_cursor` of the previous page")] = None,
 ) -> PredictionPage:
-    return queries().page(require_account(caller), limit=limit, cursor=cursor)
+    return queries().page(caller.user_id, limit=limit, cursor=cursor)
 
 
 @app.get(
@@ -68,7 +68,7 @@ def list_predictions(
     responses=answers(200, "The prediction", PredictionDetail, errors=[not_found()], guarded=True),
 )
 def get_prediction(prediction_id: PredictionId, caller: Caller) -> PredictionDetail:
-    return queries().detail(require_account(caller), prediction_id)
+    return queries().detail(caller.user_id, prediction_id)
 
 
 @app.delete(
@@ -81,7 +81,7 @@ def get_prediction(prediction_id: PredictionId, caller: Caller) -> PredictionDet
     responses=answers(204, "Deleted", errors=[not_found()], guarded=True),
 )
 def delete_prediction(prediction_id: PredictionId, caller: Caller) -> None:
-    queries().delete(require_account(caller), prediction_id)
+    queries().delete(caller.user_id, prediction_id)
     logger.info("Prediction deleted", extra={"user_id": caller.user_id, "prediction_id": prediction_id})
 
 

@@ -10,7 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from imagepredict.api import create_resolver
-from imagepredict.api.caller import BEARER, Caller, require_account
+from imagepredict.api.caller import BEARER, Caller
 from imagepredict.api.docs import answers
 from imagepredict.aws import s3_client
 from imagepredict.errors import InvalidFilename, InvalidRequest, UnsupportedType
@@ -52,8 +52,7 @@ def upload_service() -> UploadService:
     responses=answers(201, "An upload slot", UploadSlot, errors=[MISSING, BAD_TYPE, BAD_NAME], body=True, guarded=True),
 )
 def create_upload(request: Annotated[UploadRequest, Body()], caller: Caller) -> UploadSlot:
-    require_account(caller)
-    slot = upload_service().start(caller, request)
+    slot = upload_service().start(caller.user, request)
     metrics.add_metric(name="UploadStarted", unit=MetricUnit.Count, value=1)
     logger.info("Upload started", extra={"user_id": caller.user_id, "prediction_id": slot.prediction_id})
     return slot

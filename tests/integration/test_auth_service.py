@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from imagepredict.api.caller import account_of
 from imagepredict.auth import AuthService
 from imagepredict.auth.passwords import PasswordHasher
 from imagepredict.auth.sessions import RefreshTokenStore
@@ -16,6 +17,8 @@ from imagepredict.auth.tokens import AccessTokens, hash_refresh_token
 from imagepredict.auth.users import UserStore
 from imagepredict.auth.validation import Credentials, Registration
 from imagepredict.errors import EmailTaken, InvalidCredentials, InvalidToken, TooManyAttempts
+
+TOKENS = AccessTokens("k" * 64, issuer="test", audience="api", ttl_seconds=900)
 
 
 class Clock:
@@ -59,7 +62,7 @@ def service(database, clock: Clock, hasher: CountingHasher) -> AuthService:
         users=UserStore(database),
         refresh_tokens=RefreshTokenStore(database, ttl_seconds=3600),
         throttle=LoginThrottle(database, max_failures=5, window_seconds=900),
-        access_tokens=AccessTokens("k" * 64, issuer="test", audience="api", ttl_seconds=900),
+        access_tokens=TOKENS,
         passwords=hasher,
         clock=clock,
     )
@@ -125,10 +128,10 @@ def test_refresh_tokens_have_a_ttl_index(service: AuthService, database) -> None
 
 def test_access_token_of_a_deleted_user_is_refused(service: AuthService, database) -> None:
     session = service.register(ADA)
-    claims = service.authenticate(session.access_token)
+    claims = TOKENS.verify(session.access_token)
     database.users.delete_one({"email": ADA.email})
     with pytest.raises(InvalidToken):
-        service.current_user(claims)
+        account_of(claims, UserStore(database))
     with pytest.raises(InvalidToken):
         service.refresh(session.refresh_token)
 

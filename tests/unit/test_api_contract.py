@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import imagepredict.api.caller as caller_module
 from imagepredict.auth import AccessTokens
 from imagepredict.errors import EmailTaken, InvalidCredentials, InvalidToken
-from tests.unit.api_harness import SECRET, USER_ID, access_token, event, invoke, load_function, post_json
+from tests.unit.api_harness import SECRET, USER_ID, EveryAccount, access_token, event, invoke, load_function, post_json
 
 SPECIAL = ["\ud800", "\udbff", "\udc00", "\udfff", "\x00", "\x07", "\x1b", "\x7f", "\x80", "\x85", "\x9f", "\u200b"]
 SPECIAL += ["\u200c", "\u200d", "\u202e", "\u2028", "\ufeff", "\u00a0", "\u0301", "²", "٣", "é", "\U0001f512"]
@@ -111,11 +111,6 @@ class FakeQueries:
         from imagepredict.predictions.api import PredictionPage
 
         return PredictionPage(items=[], next_cursor=None)
-
-
-class EveryAccount:
-    def exists(self, user_id: str) -> bool:
-        return True
 
 
 @pytest.fixture(scope="module")

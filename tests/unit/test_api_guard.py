@@ -14,7 +14,7 @@ import pytest
 
 import imagepredict.api.caller as caller_module
 from imagepredict.auth import AccessTokens
-from tests.unit.api_harness import ROOT, SECRET, access_token, event, invoke, load_function
+from tests.unit.api_harness import ROOT, SECRET, EveryAccount, access_token, event, invoke, load_function
 
 TOKENS = AccessTokens(SECRET, issuer="imagepredict", audience="imagepredict-api", ttl_seconds=900)
 
@@ -71,11 +71,6 @@ def test_the_pipeline_never_imports_pydantic(target: str) -> None:
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'layers' / 'core'}:{ROOT}", "POWERTOOLS_TRACE_DISABLED": "true"}
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
-
-
-class EveryAccount:
-    def exists(self, user_id: str) -> bool:
-        return True
 
 
 def test_an_answer_that_breaks_its_own_model_is_a_500_that_shows_nothing(monkeypatch: pytest.MonkeyPatch) -> None:

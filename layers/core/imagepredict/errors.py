@@ -59,6 +59,26 @@ class InvalidToken(AppError):
         super().__init__(message, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
 
 
+class Forbidden(AppError):
+    """Signed in, but this route is not for the caller's role (the admin routes, for a user)."""
+
+    status = 403
+    code = "forbidden"
+
+    def __init__(self, message: str = "This needs an administrator's account") -> None:
+        super().__init__(message)
+
+
+class AccountDisabled(AppError):
+    """The right password for an account an administrator disabled."""
+
+    status = 403
+    code = "account_disabled"
+
+    def __init__(self, message: str = "This account is disabled; contact the service's administrator") -> None:
+        super().__init__(message)
+
+
 class NotFound(AppError):
     status = 404
     code = "not_found"

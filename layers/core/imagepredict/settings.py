@@ -48,6 +48,7 @@ class Settings:
     email_max_send_rate: int = 0  # emails/s for the whole account; 0: read SES's MaxSendRate
     mongodb_max_pool_size: int = 2  # connections per MongoDB server per process: a Lambda container needs two
     secrets_max_age_seconds: int = 300  # a rotated secret (MongoDB URI, signing key) is re-read within this time
+    admin_emails: tuple[str, ...] = ()  # verified accounts with these addresses are admins (auth/roles.py)
 
     def require_bucket(self) -> str:
         if not self.uploads_bucket:
@@ -58,6 +59,19 @@ class Settings:
 def text_setting(env: Mapping[str, str], name: str, default: str | None = None) -> str | None:
     value = env.get(name, "").strip()
     return value or default
+
+
+# template.yaml's AdminEmails has this AllowedPattern (a test keeps them equal); ASCII, as CloudFormation's regex is.
+EMAIL_LIST_PATTERN = r"^$|^ *[^\s@,]+@[^\s@,]+ *(, *[^\s@,]+@[^\s@,]+ *)*$"
+EMAIL_LIST = re.compile(EMAIL_LIST_PATTERN, re.ASCII)
+
+
+def email_list_setting(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated list of email addresses, lower-cased (as registration stores them)."""
+    raw = env.get(name, "")
+    if not EMAIL_LIST.fullmatch(raw):
+        raise SettingsError(f"{name} must be email addresses separated by commas")
+    return tuple(dict.fromkeys(part.strip().lower() for part in raw.split(",") if part.strip()))
 
 
 @dataclass(frozen=True)
@@ -136,6 +150,7 @@ def load_settings(env: Mapping[str, str], *, require_jwt: bool = True) -> Settin
         email_max_send_rate=integer_setting(env, "EMAIL_MAX_SEND_RATE"),
         mongodb_max_pool_size=integer_setting(env, "MONGODB_MAX_POOL_SIZE"),
         secrets_max_age_seconds=integer_setting(env, "SECRETS_MAX_AGE_SECONDS"),
+        admin_emails=email_list_setting(env, "ADMIN_EMAILS"),
     )
     if settings.model_s3_uri and not S3_URI.match(settings.model_s3_uri):
         raise SettingsError(f"MODEL_S3_URI must look like s3://bucket/prefix/, got {settings.model_s3_uri!r}")

@@ -1,32 +1,60 @@
-"""Who is calling: one check, the same 401 everywhere.
+"""Who is calling, with which role: one guard for every API function, the same 401 everywhere.
 
 A route that declares `security=BEARER` (which is also what the OpenAPI document says of it) is guarded: before its
 input is even validated, the `Authorization: Bearer <access token>` header is verified, and a missing, malformed,
-expired, forged or revoked token is 401 `invalid_token` with `WWW-Authenticate: Bearer error="invalid_token"`. The
-handler receives the verified claims as a Powertools dependency, `caller: Caller`.
+expired, forged or revoked token is 401 `invalid_token` with `WWW-Authenticate: Bearer error="invalid_token"`.
 
-The signature says nothing of whether the account still exists (DELETE /auth/me): a route that reads or writes the
-caller's data asks `require_account(caller)` first, one lookup by _id, and a deleted account's token is 401 there too.
+The handler then asks who is calling with a Powertools dependency: `caller: Caller` loads the account behind the
+token (one lookup by _id) and refuses, with the same 401, a token whose account was deleted or disabled, or that
+was issued before the account's `tokens_valid_after` (a password change or reset, a disable): so an administrator's
+"disable" takes effect at the account's next request, not when its access token expires. `caller: AdminCaller`
+is the same and then 403 `forbidden` unless both the token's role claim and the account's stored role are admin.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Depends, Request
 
 from imagepredict.auth import build_access_tokens
+from imagepredict.auth.roles import ADMIN, Role
 from imagepredict.auth.tokens import AccessClaims, AccessTokens
-from imagepredict.auth.users import UserStore
-from imagepredict.errors import InvalidToken
+from imagepredict.auth.users import User, UserStore
+from imagepredict.errors import Forbidden, InvalidToken
 from imagepredict.settings import get_settings
 from imagepredict.storage.mongo import get_database, per_mongodb_uri
 
 BEARER_SCHEME = "bearerAuth"
 BEARER: list[dict[str, list[str]]] = [{BEARER_SCHEME: []}]
 _CONTEXT_KEY = "imagepredict_caller"
+
+
+@dataclass(frozen=True)
+class CallerAccount:
+    """A verified access token and the account it acts for, as it is now."""
+
+    claims: AccessClaims
+    user: User
+
+    @property
+    def user_id(self) -> str:
+        return self.user.id
+
+    @property
+    def email(self) -> str:
+        return self.user.email
+
+    @property
+    def role(self) -> Role:
+        return self.user.role
+
+    @property
+    def is_admin(self) -> bool:
+        return self.claims.role == ADMIN and self.user.role == ADMIN
 
 
 @lru_cache(maxsize=1)
@@ -37,13 +65,6 @@ def access_tokens() -> AccessTokens:
 @per_mongodb_uri  # rebuilt on a new client when the MongoDB URI secret rotates
 def accounts() -> UserStore:
     return UserStore(get_database(get_settings()))
-
-
-def require_account(claims: AccessClaims) -> str:
-    """The caller's user id, once its account is known to still exist (else 401 `invalid_token`)."""
-    if not accounts().exists(claims.user_id):
-        raise InvalidToken("The account behind this access token no longer exists")
-    return claims.user_id
 
 
 def bearer_token(headers: Mapping[str, str]) -> str:
@@ -66,11 +87,32 @@ def authenticate(context: dict[str, Any], headers: Mapping[str, str]) -> AccessC
     return claims
 
 
-def current_caller(request: Request) -> AccessClaims:
+def account_of(claims: AccessClaims, users: UserStore) -> CallerAccount:
+    """The account a verified token acts for, or 401 when it may no longer act for it."""
+    user = users.by_id(claims.user_id)
+    if user is None:
+        raise InvalidToken("The account behind this access token no longer exists")
+    if user.disabled:
+        raise InvalidToken("This account is disabled")
+    if not user.accepts_token_issued_at(claims.issued_at):
+        raise InvalidToken("This access token was signed out (a password change, a reset or an administrator)")
+    return CallerAccount(claims=claims, user=user)
+
+
+def current_caller(request: Request) -> CallerAccount:
     claims = request.context.get(_CONTEXT_KEY)
     if claims is None:  # a programming error, caught by the tests: every route that asks for a Caller declares BEARER
         raise RuntimeError(f"{request.method} {request.route} takes a Caller but does not declare security=BEARER")
-    return claims
+    return account_of(claims, accounts())
 
 
-Caller = Annotated[AccessClaims, Depends(current_caller)]
+Caller = Annotated[CallerAccount, Depends(current_caller)]
+
+
+def current_admin(caller: Caller) -> CallerAccount:
+    if not caller.is_admin:
+        raise Forbidden()
+    return caller
+
+
+AdminCaller = Annotated[CallerAccount, Depends(current_admin)]

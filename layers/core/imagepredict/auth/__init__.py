@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from imagepredict.auth.keys import RotatingKeys, SigningKeys, StaticKeys
 from imagepredict.auth.passwords import PasswordHasher
+from imagepredict.auth.roles import RolePolicy
 from imagepredict.auth.service import AuthService, Session
 from imagepredict.auth.sessions import RefreshTokenStore
 from imagepredict.auth.throttle import LoginThrottle
@@ -53,6 +54,7 @@ def build_auth_service(settings: Settings) -> AuthService:
         ),
         access_tokens=build_access_tokens(settings),
         passwords=PasswordHasher(settings.bcrypt_rounds),
+        roles=RolePolicy.of(settings.admin_emails),
     )
     service.ensure_indexes()
     return service

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from imagepredict.auth.passwords import PasswordHasher
+from imagepredict.auth.roles import RolePolicy
 from imagepredict.auth.sessions import RefreshTokenStore
 from imagepredict.auth.throttle import LoginThrottle
-from imagepredict.auth.tokens import AccessClaims, AccessTokens
+from imagepredict.auth.tokens import AccessTokens
 from imagepredict.auth.users import User, UserStore
 from imagepredict.auth.validation import Credentials, Registration
 from imagepredict.clock import utc_now
-from imagepredict.errors import InvalidCredentials, InvalidToken
+from imagepredict.errors import AccountDisabled, InvalidCredentials, InvalidToken
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class AuthService:
         throttle: LoginThrottle,
         access_tokens: AccessTokens,
         passwords: PasswordHasher,
+        roles: RolePolicy | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._users = users
@@ -40,6 +42,7 @@ class AuthService:
         self._throttle = throttle
         self._access_tokens = access_tokens
         self._passwords = passwords
+        self._roles = roles or RolePolicy()
         self._clock = clock
 
     def ensure_indexes(self) -> None:
@@ -67,6 +70,8 @@ class AuthService:
             raise InvalidCredentials("The email or password is incorrect")
         if failures_on_record:
             self._throttle.clear(credentials.email)
+        if user.disabled:  # only once the password is right: a stranger learns nothing of the account
+            raise AccountDisabled()
         return self._start_session(user)
 
     def refresh(self, refresh_token: str) -> Session:
@@ -75,6 +80,8 @@ class AuthService:
         user = self._users.by_id(rotation.user_id)
         if user is None:
             raise InvalidToken("The account behind this refresh token no longer exists")
+        if user.disabled:
+            raise InvalidToken("This account is disabled")
         return self._start_session(user, family_id=rotation.family_id)
 
     def logout(self, user_id: str) -> None:
@@ -97,22 +104,24 @@ class AuthService:
         self._throttle.clear(user.email)
         self._users.delete(user.id)
 
-    def authenticate(self, access_token: str) -> AccessClaims:
-        return self._access_tokens.verify(access_token)
-
-    def current_user(self, claims: AccessClaims) -> User:
-        return self.current_user_by_id(claims.user_id)
-
     def current_user_by_id(self, user_id: str) -> User:
         user = self._users.by_id(user_id)
         if user is None:
             raise InvalidToken("The account behind this access token no longer exists")
         return user
 
+    def sync_role(self, user: User) -> User:
+        """The account with the role RolePolicy gives it now (stored when it changed)."""
+        role = self._roles.role_for(user.email, email_verified=user.email_verified)
+        if role == user.role:
+            return user
+        return self._users.set_role(user.id, role) or user
+
     def _start_session(self, user: User, family_id: str | None = None) -> Session:
+        user = self.sync_role(user)
         return Session(
             user=user,
-            access_token=self._access_tokens.issue(user.id, user.email),
+            access_token=self._access_tokens.issue(user.id, user.email, user.role),
             refresh_token=self._refresh_tokens.issue(user.id, self._clock(), family_id),
             expires_in=self._access_tokens.ttl_seconds,
         )

@@ -20,6 +20,7 @@ from typing import Any
 import jwt
 
 from imagepredict.auth.keys import SigningKeys, StaticKeys
+from imagepredict.auth.roles import ROLES, USER, Role
 from imagepredict.errors import InvalidToken
 
 ALGORITHM = "HS256"
@@ -37,6 +38,7 @@ class AccessClaims:
     token_id: str
     issued_at: int
     expires_at: int
+    role: Role = USER
 
 
 class AccessTokens:
@@ -55,11 +57,12 @@ class AccessTokens:
         self.ttl_seconds = ttl_seconds
         self._clock = clock
 
-    def issue(self, user_id: str, email: str) -> str:
+    def issue(self, user_id: str, email: str, role: Role = USER) -> str:
         now = int(self._clock())
         claims = {
             "sub": user_id,
             "email": email,
+            "role": role,
             "iat": now,
             "exp": now + self.ttl_seconds,
             "iss": self._issuer,
@@ -75,7 +78,7 @@ class AccessTokens:
         claims = self._decode(token)
         texts_ok = all(isinstance(claims[name], str) for name in ("sub", "email", "jti"))
         times_ok = all(type(claims[name]) is int for name in ("iat", "exp"))  # PyJWT lets 0.5 and True through
-        if not (texts_ok and times_ok):
+        if not (texts_ok and times_ok and claims["role"] in ROLES):
             raise InvalidToken()
         return AccessClaims(
             user_id=claims["sub"],
@@ -83,6 +86,7 @@ class AccessTokens:
             token_id=claims["jti"],
             issued_at=claims["iat"],
             expires_at=claims["exp"],
+            role=claims["role"],
         )
 
     def _decode(self, token: str) -> dict[str, Any]:
@@ -95,7 +99,7 @@ class AccessTokens:
                     algorithms=[ALGORITHM],
                     audience=self._audience,
                     issuer=self._issuer,
-                    options={"require": ["sub", "email", "iat", "exp", "iss", "aud", "jti"]},
+                    options={"require": ["sub", "email", "role", "iat", "exp", "iss", "aud", "jti"]},
                 )
             except jwt.InvalidSignatureError:
                 continue

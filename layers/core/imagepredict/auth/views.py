@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from imagepredict.auth.roles import Role
 from imagepredict.auth.service import Session
 from imagepredict.auth.users import User
 from imagepredict.fieldtypes import Timestamp
@@ -15,6 +16,8 @@ _USER = {
     "email": "ada@example.com",
     "name": "Ada Lovelace",
     "created_at": "2026-11-25T12:00:00.000Z",
+    "role": "user",
+    "email_verified": True,
 }
 
 
@@ -27,6 +30,8 @@ class PublicUser(BaseModel):
     email: str
     name: str
     created_at: Timestamp
+    role: Role = Field(description="`admin` for the addresses the deployment names (AdminEmails), once verified")
+    email_verified: bool = Field(description="Whether the owner confirmed the address; result emails need it")
 
     @classmethod
     def of(cls, user: User) -> PublicUser:

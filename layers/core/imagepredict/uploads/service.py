@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from bson import ObjectId
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from imagepredict.auth.tokens import AccessClaims
+from imagepredict.auth.users import User
 from imagepredict.clock import utc_now
 from imagepredict.errors import InvalidFilename, UnsupportedType
 from imagepredict.fieldtypes import problem, unicode_text
@@ -129,9 +129,9 @@ class UploadService:
         self._expires_in = expires_in
         self._clock = clock
 
-    def start(self, claims: AccessClaims, request: UploadRequest) -> UploadSlot:
+    def start(self, owner: User, request: UploadRequest) -> UploadSlot:
         prediction_id = ObjectId()
-        key = upload_key(claims.user_id, str(prediction_id), ALLOWED_TYPES[request.content_type])
+        key = upload_key(owner.id, str(prediction_id), ALLOWED_TYPES[request.content_type])
         post = self._s3.generate_presigned_post(
             Bucket=self._bucket,
             Key=key,
@@ -145,8 +145,8 @@ class UploadService:
         )
         self._store.create_pending(
             prediction_id=prediction_id,
-            owner_id=claims.user_id,
-            owner_email=claims.email,
+            owner_id=owner.id,
+            owner_email=owner.email,
             filename=request.filename,
             content_type=request.content_type,
             bucket=self._bucket,
