@@ -57,7 +57,8 @@ def test_register_returns_user_and_tokens_with_normalised_email(stack: RunningSt
     body = response.json()
     assert body["user"]["email"] == email.lower()
     assert body["user"]["name"] == "Ada Lovelace"
-    assert set(body["user"]) == {"id", "email", "name", "created_at"}
+    assert set(body["user"]) == {"id", "email", "name", "created_at", "role", "email_verified"}
+    assert (body["user"]["role"], body["user"]["email_verified"]) == ("user", False)
     assert body["user"]["created_at"].endswith("Z")
     assert body["token_type"] == "Bearer"
     assert body["expires_in"] == 900
