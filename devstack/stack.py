@@ -211,7 +211,7 @@ class Stack:
 
     def _start_moto(self) -> str:
         port = self.config.aws_port
-        self._spawn("moto", [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)])
+        self._spawn("moto", [sys.executable, "-m", "devstack.moto_server", "-H", HOST, "-p", str(port)])
         endpoint = f"http://{HOST}:{port}"
         ready_url = f"{endpoint}/moto-api/"
         wait_until(lambda: self._alive() and urllib.request.urlopen(ready_url, timeout=2), "moto")  # noqa: S310
