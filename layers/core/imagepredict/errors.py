@@ -97,13 +97,33 @@ class EmailTaken(AppError):
     code = "email_taken"
 
 
+class InvalidResetToken(AppError):
+    """A password reset token that is unknown, expired, already used or not one we issue."""
+
+    status = 400
+    code = "invalid_reset_token"
+
+    def __init__(self, message: str = "This password reset link is invalid, expired or already used") -> None:
+        super().__init__(message)
+
+
+class InvalidVerificationToken(AppError):
+    """An email verification token that is unknown, expired, already used or not one we issue."""
+
+    status = 400
+    code = "invalid_verification_token"
+
+    def __init__(self, message: str = "This verification link is invalid, expired or already used") -> None:
+        super().__init__(message)
+
+
 class TooManyAttempts(AppError):
     status = 429
     code = "too_many_attempts"
 
-    def __init__(self, retry_after_seconds: int) -> None:
+    def __init__(self, retry_after_seconds: int, what: str = "failed sign-in attempts for this email") -> None:
         super().__init__(
-            f"Too many failed sign-in attempts for this email. Try again in {retry_after_seconds} seconds.",
+            f"Too many {what}. Try again in {retry_after_seconds} seconds.",
             headers={"Retry-After": str(retry_after_seconds)},
         )
         self.retry_after_seconds = retry_after_seconds

@@ -96,6 +96,25 @@ class UserStore:
         """Store the role RolePolicy derived (the only writer of `role`); the account as it is now."""
         return self._update(user_id, {"$set": {"role": role}})
 
+    def set_password(
+        self, user_id: str, password_hash: str, *, tokens_valid_after: datetime, verified: bool = False
+    ) -> User | None:
+        """A new password; access tokens issued before `tokens_valid_after` are refused from then on. `verified`:
+        the change came through a link mailed to the address, so the address is proven too."""
+        fields: dict[str, Any] = {"password_hash": password_hash, "tokens_valid_after": tokens_valid_after}
+        if verified:
+            fields["email_verified"] = True
+        return self._update(user_id, {"$set": fields})
+
+    def mark_verified(self, user_id: str) -> User | None:
+        return self._update(user_id, {"$set": {"email_verified": True}})
+
+    def is_verified(self, user_id: str) -> bool:
+        """Whether the account exists and its owner confirmed the address (one lookup by _id)."""
+        object_id = _object_id(user_id)
+        found = self._users.find_one({"_id": object_id}, {"email_verified": 1}) if object_id else None
+        return bool(found) and found.get("email_verified") is True
+
     def _update(self, user_id: str, update: dict[str, Any]) -> User | None:
         object_id = _object_id(user_id)
         if object_id is None:
