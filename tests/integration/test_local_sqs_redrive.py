@@ -162,6 +162,22 @@ def test_cancel_stops_a_running_task_and_only_one_runs_per_source(sqs: Any) -> N
     assert error_of(sqs.cancel_message_move_task, TaskHandle=handle)[::2] == ("ResourceNotFoundException", 404)
 
 
+def test_a_destination_deleted_while_the_task_runs_fails_it_and_the_rest_stays(sqs: Any) -> None:
+    dlq_url, dlq_arn = make_queue(sqs)
+    url, _ = make_queue(sqs, dead_letters=dlq_arn)
+    for n in range(3):
+        send(sqs, url, f"m{n}")
+    dead_letter(sqs, url, dlq_url, 3)
+    destination_url, destination_arn = make_queue(sqs)
+
+    sqs.start_message_move_task(SourceArn=dlq_arn, DestinationArn=destination_arn, MaxNumberOfMessagesPerSecond=1)
+    sqs.delete_queue(QueueUrl=destination_url)
+
+    task = finished(sqs, dlq_arn)
+    assert (task["Status"], task["FailureReason"]) == ("FAILED", "AWS.SimpleQueueService.NonExistentQueue")
+    assert count(sqs, dlq_url) == 3 - task["ApproximateNumberOfMessagesMoved"] >= 2
+
+
 def test_messages_in_flight_in_the_dead_letter_queue_are_not_moved(sqs: Any) -> None:
     dlq_url, dlq_arn = make_queue(sqs)
     url, _ = make_queue(sqs, dead_letters=dlq_arn)
