@@ -64,7 +64,7 @@ def main() -> int:
     executor = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="prepare")
     worker = BatchWorker(
         queue=queue,
-        consumer=build_consumer(settings.core, lambda: classifier, executor=executor),
+        consumer=build_consumer(settings.core, lambda: classifier, executor=executor, consumer="worker"),
         heartbeat=Heartbeat(queue, lease=lease, interval=settings.heartbeat_seconds or max(1, lease // 3)),
         policy=BatchPolicy(
             size=settings.batch_size,

@@ -40,6 +40,11 @@ TAGS = [
     {"name": "auth", "description": "Accounts, sign-in and tokens"},
     {"name": "predictions", "description": "Upload slots and the predictions made from them"},
     {"name": "health", "description": "Is the service up"},
+    {
+        "name": "admin",
+        "description": "For administrators only (403 `forbidden` for a user): users, every prediction, "
+        "stats, the classify dead-letter queue and the audit log",
+    },
 ]
 GATEWAY_RESPONSES = {
     "RouteNotFound": ("No such route (API Gateway's answer)", "Not Found"),

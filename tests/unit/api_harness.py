@@ -20,7 +20,7 @@ import jwt
 from imagepredict.auth.users import User
 
 ROOT = Path(__file__).resolve().parents[2]
-API_FUNCTIONS = ("auth", "uploads", "predictions", "health")
+API_FUNCTIONS = ("auth", "uploads", "predictions", "health", "admin")
 SECRET = "k" * 40
 USER_ID = "6745a1c2e4b0a1b2c3d4e5f6"
 

@@ -8,13 +8,24 @@ import json
 import os
 import subprocess
 import sys
+import typing
 from typing import Any
 
 import pytest
 
 import imagepredict.api.caller as caller_module
 from imagepredict.auth import AccessTokens
-from tests.unit.api_harness import ROOT, SECRET, EveryAccount, access_token, event, invoke, load_function
+from imagepredict.errors import Forbidden
+from tests.unit.api_harness import (
+    API_FUNCTIONS,
+    ROOT,
+    SECRET,
+    EveryAccount,
+    access_token,
+    event,
+    invoke,
+    load_function,
+)
 
 TOKENS = AccessTokens(SECRET, issuer="imagepredict", audience="imagepredict-api", ttl_seconds=900)
 
@@ -33,6 +44,19 @@ GUARDED = [
     ("predictions", "GET", "/predictions/6745a1c2e4b0a1b2c3d4e5f7", None),
     ("predictions", "DELETE", "/predictions/6745a1c2e4b0a1b2c3d4e5f7", None),
 ]
+USER_ID, MESSAGE_ID = "6745a1c2e4b0a1b2c3d4e5f7", "5fea7756-0ea4-451a-a703-a558b933e274"
+ADMIN = [
+    ("admin", "GET", "/admin/users", None),
+    ("admin", "POST", f"/admin/users/{USER_ID}/disable", None),
+    ("admin", "POST", f"/admin/users/{USER_ID}/enable", None),
+    ("admin", "GET", "/admin/predictions", None),
+    ("admin", "GET", "/admin/stats", None),
+    ("admin", "GET", "/admin/dead-letters", None),
+    ("admin", "POST", "/admin/dead-letters/redrive", json.dumps({"message_ids": "not a list"})),
+    ("admin", "DELETE", f"/admin/dead-letters/{MESSAGE_ID}", None),
+    ("admin", "GET", "/admin/audit", None),
+]
+GUARDED += ADMIN
 
 
 @pytest.mark.parametrize(
@@ -51,11 +75,42 @@ def test_every_guarded_route_answers_the_same_401(authorization: str | None) -> 
 
 
 def test_routes_that_ask_who_is_calling_declare_the_bearer_scheme() -> None:
-    for name in ("auth", "uploads", "predictions", "health"):
+    for name in API_FUNCTIONS:
         app = load_function(name).app
         for route in app._static_routes + app._dynamic_routes:
             takes_caller = "caller" in route.func.__code__.co_varnames[: route.func.__code__.co_argcount]
             assert takes_caller == caller_module.is_guarded(route.security), f"{route.method} {route.path}"
+
+
+def test_every_admin_route_of_every_function_takes_an_admin_caller() -> None:
+    admin_routes = set()
+    for name in API_FUNCTIONS:
+        app = load_function(name).app
+        for route in app._static_routes + app._dynamic_routes:
+            if route.path.startswith("/admin"):
+                hints = typing.get_type_hints(route.func, include_extras=True)
+                assert hints.get("caller") == caller_module.AdminCaller, f"{route.method} {route.path}"
+                admin_routes.add((route.method, route.path))
+    named = {
+        (method, path.replace(USER_ID, "<user_id>").replace(MESSAGE_ID, "<message_id>")) for _, method, path, _ in ADMIN
+    }
+    assert named == admin_routes  # the lists above cover every admin route
+
+
+@pytest.mark.parametrize(("function", "method", "path", "body"), ADMIN)
+def test_a_user_is_refused_every_admin_route_before_anything_is_read(
+    function: str, method: str, path: str, body: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(caller_module, "accounts", lambda: EveryAccount("user"))
+    headers = {"Authorization": f"Bearer {access_token()}", "Content-Type": "application/json"}
+    status, _, answer = invoke(function, event(method, path, body, headers))
+    assert (status, answer) == (403, {"error": {"code": "forbidden", "message": Forbidden().message}})
+
+
+def test_an_admin_claim_is_not_enough_without_the_stored_role(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(caller_module, "accounts", lambda: EveryAccount("user"))
+    made = event("GET", "/admin/users", headers={"Authorization": f"Bearer {access_token(role='admin')}"})
+    assert invoke("admin", made)[0] == 403
 
 
 @pytest.mark.parametrize("target", ["functions/classify/app.py", "functions/email/app.py", "batchworker"])

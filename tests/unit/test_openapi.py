@@ -112,7 +112,9 @@ def test_guarded_operations_declare_the_bearer_scheme_and_their_401() -> None:
         "type": "http",
     }
     guarded = {(method, path) for path, method, operation in operations() if operation.get("security")}
-    assert guarded == {
+    admin = {(method, path) for path, method, _ in operations() if path.startswith("/admin/")}
+    assert len(admin) == 9
+    assert guarded - admin == {
         ("post", "/auth/logout"),
         ("get", "/auth/me"),
         ("delete", "/auth/me"),
@@ -121,10 +123,14 @@ def test_guarded_operations_declare_the_bearer_scheme_and_their_401() -> None:
         ("get", "/predictions/{prediction_id}"),
         ("delete", "/predictions/{prediction_id}"),
     }
+    assert admin <= guarded
     for path, method, operation in operations():
         if (method, path) in guarded:
             assert operation["security"] == [{"bearerAuth": []}]
             assert "WWW-Authenticate" in operation["responses"]["401"]["headers"]
+        if (method, path) in admin:
+            assert operation["tags"] == ["admin"]
+            assert set(operation["responses"]["403"]["content"]["application/json"]["examples"]) == {"forbidden"}
 
 
 def test_operations_with_a_body_document_it_and_its_415_and_400() -> None:

@@ -8,14 +8,17 @@ The handler then asks who is calling with a Powertools dependency: `caller: Call
 token (one lookup by _id) and refuses, with the same 401, a token whose account was deleted or disabled, or that
 was issued before the account's `tokens_valid_after` (a password change or reset, a disable): so an administrator's
 "disable" takes effect at the account's next request, not when its access token expires. `caller: AdminCaller`
-is the same and then 403 `forbidden` unless both the token's role claim and the account's stored role are admin.
+is the same and then 403 `forbidden` unless both the token's role claim and the account's stored role are admin;
+a token whose role claim is not admin is refused on such a route before its input is read (`refuse_users_early`),
+so a user gets the same 403 from an admin route whatever the request holds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import typing
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Depends, Request
@@ -116,3 +119,15 @@ def current_admin(caller: Caller) -> CallerAccount:
 
 
 AdminCaller = Annotated[CallerAccount, Depends(current_admin)]
+
+
+@cache
+def asks_for_admin(handler: Callable[..., Any]) -> bool:
+    return any(hint == AdminCaller for hint in typing.get_type_hints(handler, include_extras=True).values())
+
+
+def refuse_users_early(handler: Callable[..., Any], claims: AccessClaims) -> None:
+    """Before validation, on a route whose handler takes an AdminCaller: 403 for a token that does not claim admin
+    (the dependency then checks the stored role too)."""
+    if claims.role != ADMIN and asks_for_admin(handler):
+        raise Forbidden()

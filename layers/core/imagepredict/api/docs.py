@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from imagepredict.errors import (
     AppError,
+    Forbidden,
     InternalError,
     InvalidRequest,
     InvalidToken,
@@ -24,7 +25,7 @@ from imagepredict.errors import (
 JSON = "application/json"
 HEADERS = {
     "WWW-Authenticate": {"description": '`Bearer error="invalid_token"`', "schema": {"type": "string"}},
-    "Retry-After": {"description": "Seconds until a login may succeed again", "schema": {"type": "integer"}},
+    "Retry-After": {"description": "Seconds until the request may be made again", "schema": {"type": "integer"}},
 }
 
 
@@ -81,15 +82,18 @@ def answers(
     errors: Iterable[AppError] = (),
     body: bool = False,
     guarded: bool = False,
+    admin: bool = False,
 ) -> dict[int, dict[str, Any]]:
     """A route's `responses`: its success, then each error status with its codes' examples.
 
-    body: the route reads a JSON body (415 for another media type); guarded: it takes a bearer token (401).
+    body: the route reads a JSON body (415 for another media type); guarded: it takes a bearer token (401);
+    admin: it is an administrator's (guarded, and 403 `forbidden` for a user).
     """
     success: dict[str, Any] = {"description": description}
     if model is not None:
         success["content"] = {JSON: {"model": model}}
-    found = [*errors, *([UnsupportedMediaType()] if body else []), *([InvalidToken()] if guarded else [])]
+    found = [*errors, *([UnsupportedMediaType()] if body else []), *([InvalidToken()] if guarded or admin else [])]
+    found += [Forbidden()] if admin else []
     by_status: dict[int, list[AppError]] = {}
     for error in found:
         by_status.setdefault(error.status, []).append(error)

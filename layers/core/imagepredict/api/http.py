@@ -13,7 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pymongo.errors import ConnectionFailure
 
 from imagepredict.api.body import read_json_object
-from imagepredict.api.caller import authenticate, is_guarded
+from imagepredict.api.caller import authenticate, is_guarded, refuse_users_early
 from imagepredict.api.problems import invalid_request
 from imagepredict.errors import AppError, InternalError, NotFound, ServiceMisconfigured, ServiceUnavailable
 from imagepredict.observability import logger
@@ -34,11 +34,13 @@ def error_response(error: AppError) -> Response:
 
 class GuardedValidation(OpenAPIRequestValidationMiddleware):
     """Powertools' request validation, with the caller authenticated first on guarded routes (an unauthenticated
-    request is 401 whatever it sends) and a body read only as JSON text (api/body.py: 415 for other media types)."""
+    request is 401 whatever it sends, a user's on an admin route 403) and a body read only as JSON text (api/body.py:
+    415 for other media types)."""
 
     def handler(self, app: Any, next_middleware: Any) -> Response:
-        if is_guarded(app.context["_route"].security):
-            authenticate(app.context, app.current_event.headers)
+        route = app.context["_route"]
+        if is_guarded(route.security):
+            refuse_users_early(route.func, authenticate(app.context, app.current_event.headers))
         return super().handler(app, next_middleware)
 
     def _get_body(self, app: Any) -> dict[str, Any]:

@@ -1,6 +1,5 @@
-"""The classify pipeline: an object in the bucket becomes a stored, emailed prediction, exactly once per version."""
+"""The classify pipeline: an object in the bucket becomes a stored, emailed prediction, exactly once per version.
 
-from imagepredict.classify.models import Limits, Outcome, StoredObject
-from imagepredict.classify.service import ClassifyService
-
-__all__ = ["ClassifyService", "Limits", "Outcome", "StoredObject"]
+Nothing is imported here: the admin API reads dead letters with events.py, and must not pull in the service's NumPy
+(its function has the core layer only).
+"""

@@ -71,9 +71,11 @@ class ClassifyService:
         limits: Limits,
         clock: Callable[[], datetime] = utc_now,
         executor: Executor | None = None,
+        consumer: str = "lambda",
     ) -> None:
         """`classifier` is called when a model is first needed (loaded once per container by its provider);
-        `executor`, when given, downloads and decodes a batch's objects in parallel."""
+        `executor`, when given, downloads and decodes a batch's objects in parallel; `consumer` (lambda or worker) is
+        stamped on each finished prediction, so the admin's stats say which model each consumer runs."""
         self._store = store
         self._s3 = s3
         self._classifier = classifier
@@ -81,6 +83,7 @@ class ClassifyService:
         self._limits = limits
         self._clock = clock
         self._executor = executor
+        self._consumer = consumer
         self._results = ResultsFiles(s3)
 
     def handle(self, item: StoredObject) -> Outcome:
@@ -221,7 +224,7 @@ class ClassifyService:
             error={"code": rejection.code, "message": rejection.message},
             email_status="skipped",
             timings=work.watch.timings,
-            extra=self._results_key(work.prediction),
+            extra=self._finished_extra(work.prediction),
         )
         if finished is None:
             return self._already_finished(work.prediction)
@@ -252,9 +255,10 @@ class ClassifyService:
         if current is not None:
             self._results.publish(current)
 
-    @staticmethod
-    def _results_key(prediction: Prediction) -> dict[str, Any]:
-        return {"results_key": results_key(prediction.key)} if prediction.owner_id is None else {}
+    def _finished_extra(self, prediction: Prediction) -> dict[str, Any]:
+        """Who finished it and, for an inbox object, where its results file goes."""
+        key = {"results_key": results_key(prediction.key)} if prediction.owner_id is None else {}
+        return {"consumer": self._consumer, **key}
 
     def _store_result(self, work: _Claimed, result: PredictionResult) -> Prediction | None:
         started = time.perf_counter()
@@ -268,7 +272,7 @@ class ClassifyService:
             result=result,
             email_status=self._notifier.initial_status(claimed),
             timings=work.watch.timings,
-            extra=self._results_key(claimed),
+            extra=self._finished_extra(claimed),
         )
 
     # --- running steps over a batch -------------------------------------------------------------------------------

@@ -16,8 +16,13 @@ from imagepredict.settings import Settings
 
 
 def build_consumer(
-    settings: Settings, classifier: Callable[[], Classifier], *, executor: Executor | None = None
+    settings: Settings,
+    classifier: Callable[[], Classifier],
+    *,
+    executor: Executor | None = None,
+    consumer: str = "lambda",
 ) -> ClassifyConsumer:
+    """`consumer` names who classifies (lambda: the classify function; worker: the batch worker) in each record."""
     store = build_prediction_store(settings)
     service = ClassifyService(
         store=store,
@@ -26,5 +31,6 @@ def build_consumer(
         notifier=build_notifier(settings, store),
         limits=Limits(max_bytes=settings.max_upload_bytes, max_pixels=settings.max_image_pixels),
         executor=executor,
+        consumer=consumer,
     )
     return ClassifyConsumer(service, max_receive_count=settings.max_receive_count)

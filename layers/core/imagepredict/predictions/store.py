@@ -85,6 +85,9 @@ def _prediction(document: dict[str, Any]) -> Prediction:
     )
 
 
+prediction_from_document = _prediction  # for the collection's other readers (the admin's queries across users)
+
+
 def object_id(prediction_id: str) -> ObjectId | None:
     """The id as an ObjectId, or None for anything malformed (which then matches nothing: 404, not 400)."""
     if not isinstance(prediction_id, str) or len(prediction_id) != 24:
