@@ -63,6 +63,28 @@ def short_token_stack(stack: RunningStack, tmp_path_factory: pytest.TempPathFact
     running.stop()
 
 
+# The administrators of admin_stack: addresses no other test registers (each becomes admin once verified).
+ADMIN_ADDRESSES = tuple(f"admin-{uuid.uuid4().hex[:10]}-{index}@example.com" for index in range(6))
+ADMIN_STACK_NAME = "imagepredict-admin"
+
+
+@pytest.fixture(scope="session")
+def admin_stack(stack: RunningStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    """A second gateway on the same Mongo and AWS whose ADMIN_EMAILS are ADMIN_ADDRESSES, with its own queues and
+    bucket (so the dead-letter tests see only their own messages)."""
+    running = start_stack(
+        tmp_path_factory.mktemp("admin"),
+        {
+            "MONGODB_URI": stack.mongodb_uri,
+            "LOCAL_AWS_ENDPOINT": stack.aws_endpoint,
+            "LOCAL_STACK_NAME": ADMIN_STACK_NAME,
+            "ADMIN_EMAILS": ",".join(ADMIN_ADDRESSES),
+        },
+    )
+    yield running
+    running.stop()
+
+
 @pytest.fixture(scope="session")
 def stack_db(stack: RunningStack) -> Iterator[Database]:
     client = MongoClient(stack.mongodb_uri, tz_aware=True)
