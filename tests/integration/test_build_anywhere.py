@@ -54,7 +54,14 @@ def wheel_tags(layer: Path) -> dict[str, list[str]]:
 
 
 def test_every_function_and_layer_is_built(built: Path) -> None:
-    for name in ("AuthFunction", "HealthFunction", "UploadsFunction", "PredictionsFunction", "EmailFunction"):
+    for name in (
+        "AuthFunction",
+        "HealthFunction",
+        "UploadsFunction",
+        "PredictionsFunction",
+        "AdminFunction",
+        "EmailFunction",
+    ):
         assert sorted(p.name for p in (built / name).iterdir()) == ["app.py"], name
     assert sorted(p.name for p in (built / "ClassifyFunction" / "model").iterdir()) == ["model.json", "model.tflite"]
     assert (built / "CoreLayer" / "python" / "imagepredict" / "__init__.py").is_file()
