@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import email
 import email.policy
+import math
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from imagepredict.email import compose_result_email
 from imagepredict.email.compose import percent
@@ -25,8 +29,38 @@ def compose(filename: str = "kitty.png", link: str | None = "https://app.example
 
 def test_percentages_are_percentages() -> None:
     assert percent(0.93) == "93.0%"
-    assert percent(0.0004) == "0.0%"
+    assert percent(0.0005) == "0.1%"
+    assert percent(0.9994) == "99.9%"
     assert percent(1.0) == "100.0%"
+    assert percent(0.0) == "0.0%"
+
+
+def test_rounding_never_claims_certainty_or_impossibility() -> None:
+    assert percent(0.9995) == "> 99.9%"
+    assert percent(0.999792754650116) == "> 99.9%"  # the demo model on digit-7.png
+    assert percent(math.nextafter(1.0, 0.0)) == "> 99.9%"
+    assert percent(0.0004) == "< 0.1%"
+    assert percent(5e-324) == "< 0.1%"
+
+
+def test_what_is_no_probability_is_clamped_or_not_shown() -> None:
+    assert percent(1.0000001) == "100.0%"  # float error past 1.0
+    assert percent(-1e-9) == "0.0%"
+    assert percent(math.nan) == "n/a"
+
+
+@given(st.floats(min_value=0.0, max_value=1.0))
+def test_any_probability_is_a_percentage_that_does_not_overstate(probability: float) -> None:
+    shown = percent(probability)
+    assert shown.endswith("%")
+    assert (shown == "100.0%") == (probability == 1.0)
+    assert (shown == "0.0%") == (probability == 0.0)
+    if shown.startswith(">"):
+        assert 0.999 < probability < 1.0
+    elif shown.startswith("<"):
+        assert 0.0 < probability < 0.001
+    else:
+        assert abs(float(shown.removesuffix("%")) - probability * 100) <= 0.05 + 1e-9
 
 
 def test_subject_and_plain_text_carry_every_class_and_the_caveat() -> None:
