@@ -2,97 +2,23 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from bson import ObjectId
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.a11y import assert_accessible
+from tests.browser.helpers import PASSWORD, SAMPLES, register, shoot, upload
 from tests.conftest import RunningStack, aws_client
 
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "tests" / "fixtures" / "digits"
-ARTIFACTS = ROOT / "tests" / "browser" / "artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# The flags this machine needs: no sandbox as root, and no background connections to a network that is closed.
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PASSWORD = "correct horse battery"
-EXPECTED_HTTP_ERROR = re.compile(r"Failed to load resource: the server responded with a status of 4\d\d")
-
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("REQUIRE_BROWSER"):
-            pytest.fail("Chromium is missing: `make test` installs Debian's chromium package")
-        pytest.skip("Chromium is not installed (`make test` installs it)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser: Browser, stack: RunningStack) -> Iterator[Page]:
-    context = browser.new_context(base_url=stack.api_url, viewport={"width": 1100, "height": 900})
-    opened = context.new_page()
-    problems: list[str] = []
-
-    def record(message: object) -> None:
-        # Chromium logs every 4xx answer (a wrong password's 401) as a network line; those are expected API answers.
-        if message.type == "error" and not EXPECTED_HTTP_ERROR.match(message.text):  # type: ignore[attr-defined]
-            problems.append(message.text)  # type: ignore[attr-defined]
-
-    opened.on("console", record)
-    opened.on("pageerror", lambda error: problems.append(str(error)))
-    yield opened
-    context.close()
-    assert problems == [], f"console errors: {problems}"
-
-
-def shoot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def register(page: Page, name: str = "Grace Hopper") -> str:
-    email = f"grace-{uuid.uuid4().hex[:8]}@example.com"
-    page.goto("/#/register")
-    page.get_by_label("Name").fill(name)
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password (at least 10 characters)").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    expect(page).to_have_url(re.compile(r"#/upload$"))
-    expect(page.locator("#user-name")).to_have_text(name)
-    return email
-
-
-def upload(page: Page, path: Path) -> None:
-    page.goto("/#/upload")
-    page.get_by_label("Image file").set_input_files(str(path))
-    expect(page.get_by_role("img", name=f"Preview of {path.name}")).to_be_visible()
-    page.get_by_role("button", name="Upload and classify").click()
 
 
 def test_register_upload_see_the_digit_history_delete_log_out(page: Page) -> None:
     register(page)
     shoot(page, "upload")
+    assert_accessible(page, "upload")
     upload(page, SAMPLES / "digit-7.png")
     expect(page).to_have_url(re.compile(r"#/predictions/[0-9a-f]{24}$"))
     top = page.get_by_test_id("top")
@@ -104,6 +30,7 @@ def test_register_upload_see_the_digit_history_delete_log_out(page: Page) -> Non
     expect(page.get_by_text("not a medical diagnosis").first).to_be_visible()
     expect(page.get_by_text("Email: sent")).to_be_visible(timeout=15_000)
     shoot(page, "result")
+    assert_accessible(page, "a result (done)")
 
     page.get_by_role("link", name="History").first.click()
     rows = page.get_by_role("list", name="Your predictions").get_by_role("listitem")
@@ -112,6 +39,7 @@ def test_register_upload_see_the_digit_history_delete_log_out(page: Page) -> Non
     expect(rows.first).to_contain_text("7 ·")
     expect(page.get_by_role("button", name="Load more")).to_be_hidden()  # one page only
     shoot(page, "history")
+    assert_accessible(page, "history")
     page.once("dialog", lambda dialog: dialog.accept())
     rows.first.get_by_role("button", name="Delete digit-7.png").click()
     expect(rows).to_have_count(0)
@@ -130,11 +58,13 @@ def test_register_upload_see_the_digit_history_delete_log_out(page: Page) -> Non
 def test_a_failed_login_shows_the_servers_message(page: Page) -> None:
     page.goto("/#/login")
     shoot(page, "login")
+    assert_accessible(page, "login")
     page.get_by_label("Email").fill("nobody@example.com")
     page.get_by_label("Password").fill("wrong password!")
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("alert")).to_have_text("The email or password is incorrect")
     expect(page).to_have_url(re.compile(r"#/login$"))
+    assert_accessible(page, "login with an error")
 
 
 def test_registration_shows_field_errors_inline(page: Page) -> None:
@@ -145,19 +75,18 @@ def test_registration_shows_field_errors_inline(page: Page) -> None:
     page.get_by_role("button", name="Create account").click()
     expect(page.locator("#password-error")).to_be_visible()
     expect(page.locator("#password")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#password")).to_have_css("border-top-color", "rgb(180, 35, 24)")  # --danger, not grey
     expect(page.locator("#email-error")).to_be_visible()
+    shoot(page, "register-errors")
+    assert_accessible(page, "register with field errors")
 
 
-def test_a_non_image_or_oversized_file_is_refused_before_upload(page: Page) -> None:
+def test_a_non_image_is_refused_before_upload(page: Page) -> None:
     register(page)
     picker = page.get_by_label("Image file")
     picker.set_input_files({"name": "notes.txt", "mimeType": "text/plain", "buffer": b"hello"})
     expect(page.get_by_role("alert")).to_contain_text("Choose a JPEG, PNG, WebP, BMP or TIFF image")
-    expect(page.get_by_role("button", name="Upload and classify")).to_be_disabled()
-    big = {"name": "huge.png", "mimeType": "image/png", "buffer": b"\0" * (10 * 1024 * 1024 + 1)}
-    picker.set_input_files(big)
-    expect(page.get_by_role("alert")).to_contain_text("the limit is 10 MB")
-    expect(page.get_by_role("button", name="Upload and classify")).to_be_disabled()
+    expect(page.get_by_role("button", name="Upload and classify")).to_be_disabled()  # oversized: test_upload_limit
 
 
 def test_a_file_the_server_rejects_shows_the_reason_in_words(page: Page) -> None:
@@ -166,6 +95,8 @@ def test_a_file_the_server_rejects_shows_the_reason_in_words(page: Page) -> None
     page.get_by_label("Image file").set_input_files(disguised)
     page.get_by_role("button", name="Upload and classify").click()
     expect(page.get_by_role("alert")).to_have_text("This file is not an image.", timeout=30_000)
+    shoot(page, "rejected")
+    assert_accessible(page, "a result (rejected)")
 
 
 def test_an_emailed_link_leads_through_login_to_the_prediction(page: Page) -> None:
@@ -259,3 +190,4 @@ def test_a_deleted_image_shows_a_placeholder_not_a_broken_image(page: Page, stac
     assert broken == 0
     assert page.get_by_role("img").count() == 0
     shoot(page, "image-gone")
+    assert_accessible(page, "a result whose image is gone")

@@ -3,6 +3,7 @@
 
 const REFRESH_KEY = "imagepredict.refresh";
 const REFRESH_MARGIN_MS = 60_000;
+const LIMIT_KEY = "imagepredict.maxUploadBytes"; // the last upload slot's max_bytes: the server's word, remembered
 
 export class ApiError extends Error {
   constructor(status, code, message, fields) {
@@ -101,8 +102,16 @@ export class Api {
     }
   }
 
-  startUpload(filename, contentType) {
-    return this.call("POST", "/uploads", { filename, content_type: contentType });
+  async startUpload(filename, contentType) {
+    const slot = await this.call("POST", "/uploads", { filename, content_type: contentType });
+    if (Number.isInteger(slot.max_bytes) && slot.max_bytes > 0) localStorage.setItem(LIMIT_KEY, String(slot.max_bytes));
+    return slot;
+  }
+
+  // The largest upload the service took last time it was asked, or null before the first upload slot.
+  get uploadLimit() {
+    const known = Number(localStorage.getItem(LIMIT_KEY));
+    return Number.isInteger(known) && known > 0 ? known : null;
   }
 
   prediction(id) {

@@ -1,9 +1,11 @@
-// The router: hash routes, protected views send you to log in (and back afterwards).
+// The router: finds the route of the hash, checks who may see it, renders its view, then moves focus to the
+// page's heading (so a screen reader announces the new page and Tab starts from there).
 
 import { Api } from "./api.js";
-import { historyView, loginView, registerView, resultView, uploadView } from "./views.js";
+import { focusHeading, h } from "./dom.js";
+import { allowed, match, nextRoute } from "./router.js";
+import { HOME, NAV } from "./routes.js";
 
-const PUBLIC = { "#/login": loginView, "#/register": registerView };
 const view = document.getElementById("view");
 let cleanup = null;
 
@@ -17,37 +19,42 @@ async function configuration() {
   return { apiUrl: "" };
 }
 
+function notAllowedView(ctx) {
+  ctx.view.replaceChildren(h("section", { className: "card" }, h("h1", {}, "Not allowed"),
+    h("p", {}, "This page is for administrators of the service."), h("p", {}, h("a", { href: "#/upload" }, "Back to your images"))));
+}
+
 function route(api) {
-  const hash = location.hash || "#/upload";
-  const [path, query] = hash.split("?");
-  if (cleanup) { cleanup(); cleanup = null; }
-  const ctx = { api, view, navigate: (target) => { location.hash = target; }, next: new URLSearchParams(query).get("next") };
-  renderChrome(api, path);
-  if (PUBLIC[path]) {
-    if (api.signedIn) return ctx.navigate(ctx.next || "#/upload");
-    cleanup = PUBLIC[path](ctx) || null;
-  } else if (!api.signedIn) {
-    return ctx.navigate(`#/login?next=${encodeURIComponent(hash)}`);
-  } else if (path === "#/upload") {
-    cleanup = uploadView(ctx) || null;
-  } else if (path === "#/predictions") {
-    cleanup = historyView(ctx) || null;
-  } else if (path.startsWith("#/predictions/")) {
-    cleanup = resultView(ctx, decodeURIComponent(path.slice("#/predictions/".length))) || null;
-  } else {
-    return ctx.navigate("#/upload");
+  const hash = location.hash && location.hash !== "#" ? location.hash : "#/";
+  const [path, search = ""] = hash.split("?");
+  const query = new URLSearchParams(search);
+  const redirect = (target) => { history.replaceState(null, "", target); route(api); };
+  const ctx = { api, view, query, params: {}, next: nextRoute(query), navigate: (target) => { location.hash = target; }, redirect };
+  const found = match(path);
+  if (!found) return redirect(api.signedIn ? HOME.user : HOME.guest);
+  const { route: page, params } = found;
+  if (page.access === "guest" && api.signedIn) return redirect(ctx.next || HOME.user);
+  if (page.access !== "anyone" && page.access !== "guest" && !api.signedIn) {
+    return redirect(`#/login?next=${encodeURIComponent(hash)}`);
   }
-  view.focus({ preventScroll: true });
+  if (cleanup) { cleanup(); cleanup = null; }
+  renderChrome(api, path);
+  ctx.params = params;
+  cleanup = (allowed(api, page.access) ? page.view : notAllowedView)(ctx) || null;
+  const heading = focusHeading(view);
+  document.title = heading ? `${heading.textContent} · imagepredict` : "imagepredict";
+  window.scrollTo(0, 0);
 }
 
 function renderChrome(api, path) {
-  document.getElementById("nav").hidden = !api.signedIn;
+  const links = NAV.filter((link) => allowed(api, link.access)).map((link) =>
+    h("a", { href: link.href, "aria-current": path === link.href || path.startsWith(`${link.href}/`) ? "page" : null }, link.label));
+  const nav = document.getElementById("nav");
+  nav.replaceChildren(...links);
+  nav.hidden = links.length === 0;
   document.getElementById("account").hidden = !api.signedIn;
+  document.getElementById("guest").hidden = api.signedIn;
   document.getElementById("user-name").textContent = api.user ? api.user.name : "";
-  for (const link of document.querySelectorAll("#nav a")) {
-    if (path.startsWith(link.getAttribute("href"))) link.setAttribute("aria-current", "page");
-    else link.removeAttribute("aria-current");
-  }
 }
 
 async function main() {
@@ -56,8 +63,12 @@ async function main() {
   await api.refresh(); // a reload in the same tab keeps the session
   document.getElementById("logout").addEventListener("click", async () => {
     await api.logout().catch(() => {});
-    location.hash = "#/login";
-    route(api);
+    location.hash = "#/login"; // the hashchange renders it
+  });
+  // the skip link's #main would be read as a route: it moves focus to the page's heading instead
+  document.querySelector(".skip").addEventListener("click", (event) => {
+    event.preventDefault();
+    focusHeading(view);
   });
   window.addEventListener("hashchange", () => route(api));
   route(api);

@@ -15,10 +15,11 @@ export function h(tag, attributes = {}, ...children) {
   return element;
 }
 
-export function percent(probability) {
-  return `${(probability * 100).toFixed(1)}%`;
-}
-
-export function when(iso) {
-  return iso ? new Date(iso).toLocaleString() : "";
+// Where keyboard and screen-reader users land after a navigation: the page's heading, focusable by script only.
+export function focusHeading(container) {
+  const heading = container.querySelector("h1");
+  if (!heading) return null;
+  heading.tabIndex = -1;
+  heading.focus({ preventScroll: true });
+  return heading;
 }
