@@ -36,8 +36,11 @@ def printable(text: str) -> str:
     """Header-safe: object keys may hold control characters, and a line break in a header is an injection.
 
     Stricter than visible(): anything str.isprintable() refuses (controls, format characters, surrogates, unusual
-    spaces) becomes a space."""
-    return "".join(character if character.isprintable() else " " for character in text)
+    spaces) becomes a space. And "=?" is split: the email package writes ASCII text as it is, so a file name
+    holding an RFC 2047 encoded word ("=?utf-8?q?=0D=0ABcc:...?=") would be decoded by the reader into anything,
+    line breaks included."""
+    shown = "".join(character if character.isprintable() else " " for character in text)
+    return shown.replace("=?", "= ?")
 
 
 def percent(probability: float) -> str:
