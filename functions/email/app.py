@@ -1,7 +1,10 @@
-"""The email queue → result emails, at the pace the SES account allows (Powertools BatchProcessor, partial failures).
+"""The email queue → result and account emails, at the pace the SES account allows (Powertools BatchProcessor,
+partial failures).
 
-Throttling and network trouble fail the record, so SQS delivers it again later; a refusal is recorded on the
-prediction as final and the record succeeds; a message naming no prediction fails until the dead-letter queue.
+Each message is a job (imagepredict/notifications/jobs.py): a result email, or a password reset, verification or
+password-changed email. Throttling and network trouble fail the record, so SQS delivers it again later; a refusal
+is final (recorded on the prediction, or logged for an account email) and the record succeeds; a message that is no
+job fails until the dead-letter queue.
 """
 
 from __future__ import annotations
@@ -15,12 +18,10 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from imagepredict.aws import ses_client
-from imagepredict.notifications.notifier import ResultNotifier
-from imagepredict.notifications.outbox import prediction_id_of
+from imagepredict.notifications.jobs import EmailJobRunner, parse_job
 from imagepredict.notifications.pacing import SendPacer, account_send_rate
-from imagepredict.notifications.wiring import build_notifier
+from imagepredict.notifications.wiring import build_email_jobs
 from imagepredict.observability import logger, metrics, tracer
-from imagepredict.predictions import build_prediction_store
 from imagepredict.settings import get_settings
 from imagepredict.storage.mongo import per_mongodb_uri
 
@@ -28,9 +29,8 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 
 
 @per_mongodb_uri  # rebuilt on a new client when the MongoDB URI secret rotates
-def notifier() -> ResultNotifier:
-    settings = get_settings()
-    return build_notifier(settings, build_prediction_store(settings))
+def email_jobs() -> EmailJobRunner:
+    return build_email_jobs(get_settings())
 
 
 @lru_cache(maxsize=1)
@@ -42,9 +42,9 @@ def pacer() -> SendPacer:
 
 def send_email(record: SQSRecord) -> None:
     metrics.add_metric(name="EmailJobReceived", unit=MetricUnit.Count, value=1)
-    prediction_id = prediction_id_of(record.body)
+    job = parse_job(record.body)
     pacer().wait()
-    notifier().send_now(prediction_id)  # counts its outcome (ResultEmailSent, ...Failed, ...Refused) itself
+    email_jobs().run(job)  # each sender counts its outcome (ResultEmailSent, PasswordResetEmailSent, ...) itself
 
 
 @logger.inject_lambda_context

@@ -4,6 +4,7 @@ Lambda path and of the batch worker (both must give the same answers)."""
 from __future__ import annotations
 
 import io
+import re
 import struct
 import time
 import zlib
@@ -33,16 +34,26 @@ PASSWORD = "correct horse battery"
 
 
 class Client:
-    """A signed-in user of the public API."""
+    """A signed-in user of the public API; with `verified` (the default) it followed the verification link mailed
+    at registration, so its results are emailed too."""
 
-    def __init__(self, stack: RunningStack) -> None:
+    def __init__(self, stack: RunningStack, *, verified: bool = True) -> None:
         self.stack = stack
         self.email = unique_email("uploader")
         response = requests.post(
             stack.url("/auth/register"), json={"email": self.email, "name": "Uploader", "password": PASSWORD}
         )
         assert response.status_code == 201, response.text
-        self.headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
+        self.session = response.json()
+        self.headers = {"Authorization": f"Bearer {self.session['access_token']}"}
+        if verified:
+            self.verify()
+
+    def verify(self) -> None:
+        token = mailed_token(self.stack, self.email, "verify-email")
+        response = requests.post(self.stack.url("/auth/verify-email"), json={"token": token})
+        assert response.status_code == 200, response.text
+        assert response.json()["user"]["email_verified"] is True
 
     def start_upload(self, filename: str, content_type: str) -> requests.Response:
         return requests.post(
@@ -78,9 +89,32 @@ class Client:
 
 
 def mail_to(stack: RunningStack, address: str) -> list[dict[str, Any]]:
+    """Every message the local SES sent to the address, newest first."""
     response = requests.get(stack.url("/_local/mail"), headers={"Accept": "application/json"})
     assert response.status_code == 200
     return [message for message in response.json() if message["to"] == address]
+
+
+def result_mail_to(stack: RunningStack, address: str) -> list[dict[str, Any]]:
+    """The result emails among them (each links its prediction); not the account's own emails."""
+    return [message for message in mail_to(stack, address) if "/#/predictions/" in message["text"]]
+
+
+def mailed_tokens(stack: RunningStack, address: str, page: str) -> list[str]:
+    """The tokens of the links to `page` (verify-email, reset-password) mailed to the address, newest first."""
+    link = re.compile(rf"/#/{re.escape(page)}\?token=([A-Za-z0-9_-]{{43}})(?![A-Za-z0-9_-])")
+    return [match for message in mail_to(stack, address) for match in link.findall(message["text"])]
+
+
+def mailed_token(stack: RunningStack, address: str, page: str, *, timeout: float = 30, after: int = 0) -> str:
+    """The newest such token once more than `after` of them have arrived (the email function sends them)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        tokens = mailed_tokens(stack, address, page)
+        if len(tokens) > after:
+            return tokens[0]
+        time.sleep(0.2)
+    raise AssertionError(f"no {page} link mailed to {address} within {timeout}s\n{stack.log_text()[-3000:]}")
 
 
 def png_bomb() -> bytes:

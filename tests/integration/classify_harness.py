@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -16,6 +16,7 @@ from secantus import SecantusDBServer
 
 from devstack.queues import sqs_record
 from imagepredict import aws
+from imagepredict.auth.users import UserStore
 from imagepredict.clock import utc_now
 from imagepredict.predictions import PredictionStore
 from imagepredict.settings import get_settings
@@ -52,6 +53,8 @@ class Harness:
     ses: Any
     store: PredictionStore
     aws_endpoint: str
+    users: UserStore
+    owners: dict[str, str] = field(default_factory=dict)  # prediction id -> its owner's user id
 
     def invoke(self, *records: dict[str, Any]) -> set[str]:
         """Run one SQS batch; the ids the handler reports as failed."""
@@ -69,13 +72,26 @@ class Harness:
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=data)
         return self.s3.head_object(Bucket=self.bucket, Key=key)["ETag"].strip('"')
 
-    def pending(self, owner_email: str, sample: str = "digit-7.png", *, put: bool = True) -> tuple[str, str, str]:
-        """A prediction as POST /uploads leaves it, and (unless put=False) its uploaded object: (id, key, etag)."""
+    def owner(self, email: str, *, verified: bool = True) -> str:
+        """The id of an account with this address (result emails go only to verified ones)."""
+        found = self.users.by_email(email)
+        user = found or self.users.create(email=email, name="Owner", password_hash="unused", created_at=utc_now())
+        if verified:
+            self.users.mark_verified(user.id)
+        return user.id
+
+    def pending(
+        self, owner_email: str, sample: str = "digit-7.png", *, put: bool = True, verified: bool = True
+    ) -> tuple[str, str, str]:
+        """A prediction as POST /uploads leaves it, and (unless put=False) its uploaded object: (id, key, etag); its
+        owner's account exists, with its address verified unless verified=False."""
         prediction_id = ObjectId()
-        key = f"uploads/user-1/{prediction_id}.png"
+        owner_id = self.owner(owner_email, verified=verified)
+        self.owners[str(prediction_id)] = owner_id
+        key = f"uploads/{owner_id}/{prediction_id}.png"
         self.store.create_pending(
             prediction_id=prediction_id,
-            owner_id="user-1",
+            owner_id=owner_id,
             owner_email=owner_email,
             filename=sample,
             content_type="image/png",
@@ -113,7 +129,7 @@ class Harness:
         return sqs_record(message, "arn:aws:sqs:us-east-1:123456789012:imagepredict-local-ClassifyQueue")
 
     def prediction(self, prediction_id: str) -> Any:
-        return self.store.get_for_owner("user-1", prediction_id)
+        return self.store.get_for_owner(self.owners[prediction_id], prediction_id)
 
     def mail_to(self, address: str) -> list[str]:
         import requests

@@ -11,6 +11,7 @@ from pymongo import MongoClient
 from secantus import SecantusDBServer
 
 from devstack.stack import free_port
+from imagepredict.auth.users import UserStore
 from imagepredict.predictions import PredictionStore
 from tests.conftest import RunningStack, aws_client
 from tests.integration.classify_harness import NOTIFY, SENDER, Harness, clear_container_caches, load_handler
@@ -50,7 +51,8 @@ def harness(stack: RunningStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     client = MongoClient(environment["MONGODB_URI"], tz_aware=True)
     store = PredictionStore(client["imagepredict"])
     store.ensure_indexes()
-    running = Harness(load_handler(), server, port, storage, bucket, s3, ses, store, stack.aws_endpoint)
+    users = UserStore(client["imagepredict"])
+    running = Harness(load_handler(), server, port, storage, bucket, s3, ses, store, stack.aws_endpoint, users)
     yield running
     client.close()
     running.mongo.stop()

@@ -19,7 +19,14 @@ from pymongo import MongoClient
 
 from devstack.launch import start_stack
 from tests.conftest import RunningStack, aws_client
-from tests.integration.api_client import SAMPLES, UNUSABLE, Client, mail_to, uploaded_object, uploads_bucket
+from tests.integration.api_client import (
+    SAMPLES,
+    UNUSABLE,
+    Client,
+    result_mail_to,
+    uploaded_object,
+    uploads_bucket,
+)
 from tests.integration.worker_process import WorkerProcess
 from tests.readable import assert_readable_error
 
@@ -78,7 +85,7 @@ def assert_classified_and_emailed_once(stack: RunningStack, uploads: dict[str, t
     for prediction_id, (_, filename, digit) in uploads.items():
         assert finished[prediction_id]["result"]["top"]["label"] == digit, (filename, finished[prediction_id])
     for user in {user for user, _, _ in uploads.values()}:  # fresh users: their mail is these uploads' only
-        subjects = [message["subject"] for message in mail_to(stack, user.email)]
+        subjects = [message["subject"] for message in result_mail_to(stack, user.email)]
         mine = [filename for owner, filename, _ in uploads.values() if owner is user]
         assert len(subjects) == len(mine), "an image was emailed twice or not at all"
         for filename in mine:
@@ -220,7 +227,7 @@ def test_duplicate_events_give_one_result_and_one_email(bare_stack: RunningStack
     assert sum(r["outcome"] == "duplicate" for r in duplicates) == 3
     again = client.get(prediction_id).json()
     assert (again["completed_at"], again["result"]) == (first["completed_at"], first["result"])
-    assert len(mail_to(bare_stack, client.email)) == 1
+    assert len(result_mail_to(bare_stack, client.email)) == 1
 
 
 def test_health_says_what_runs_and_404s_elsewhere(worker: WorkerProcess) -> None:

@@ -15,7 +15,14 @@ import requests
 from PIL import Image
 
 from tests.conftest import RunningStack, aws_client
-from tests.integration.api_client import SAMPLES, UNUSABLE, Client, mail_to, uploaded_object, uploads_bucket
+from tests.integration.api_client import (
+    SAMPLES,
+    UNUSABLE,
+    Client,
+    result_mail_to,
+    uploaded_object,
+    uploads_bucket,
+)
 from tests.readable import assert_readable_error
 
 BUCKET = uploads_bucket()
@@ -79,7 +86,7 @@ def test_an_uploaded_digit_comes_back_as_its_digit_in_the_app_and_by_email(stack
         time.sleep(0.2)
         prediction = user.get(slot["prediction_id"]).json()
     assert prediction["email"]["status"] == "sent"
-    (message,) = mail_to(stack, user.email)
+    (message,) = result_mail_to(stack, user.email)
     percent = f"{result['top']['probability'] * 100:.1f}%"
     assert message["subject"] == f"Prediction for my seven.png: 7 ({percent})"
     assert f"7: {percent}" in message["text"]
@@ -251,7 +258,7 @@ def test_a_duplicate_event_gives_one_result_and_one_email(stack: RunningStack, s
     again = user.get(prediction_id).json()
     assert again["completed_at"] == first["completed_at"]
     assert again["result"] == first["result"]
-    assert len(mail_to(stack, user.email)) == 1
+    assert len(result_mail_to(stack, user.email)) == 1
 
 
 def test_a_poison_message_ends_in_the_dead_letter_queue(stack: RunningStack, sqs: Any) -> None:
@@ -271,7 +278,7 @@ def test_a_poison_message_ends_in_the_dead_letter_queue(stack: RunningStack, sqs
 def test_the_local_mail_page_shows_messages_to_a_browser(stack: RunningStack, client: Client) -> None:
     client.wait(client.upload((SAMPLES / "digit-6.png").read_bytes(), "<six>.png"))
     deadline = time.monotonic() + 10
-    while not mail_to(stack, client.email) and time.monotonic() < deadline:
+    while not result_mail_to(stack, client.email) and time.monotonic() < deadline:
         time.sleep(0.2)
     page = requests.get(stack.url("/_local/mail"), headers={"Accept": "text/html"})
     assert page.status_code == 200

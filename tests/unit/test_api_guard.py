@@ -39,6 +39,8 @@ GUARDED = [
     ("auth", "POST", "/auth/logout", None),
     ("auth", "GET", "/auth/me", None),
     ("auth", "DELETE", "/auth/me", json.dumps({})),
+    ("auth", "POST", "/auth/verify-email/resend", None),
+    ("auth", "POST", "/auth/password", json.dumps({"current_password": 1})),
     ("uploads", "POST", "/uploads", json.dumps({"filename": 1})),  # authentication comes before validation
     ("predictions", "GET", "/predictions", None),
     ("predictions", "GET", "/predictions/6745a1c2e4b0a1b2c3d4e5f7", None),

@@ -118,6 +118,8 @@ def test_guarded_operations_declare_the_bearer_scheme_and_their_401() -> None:
         ("post", "/auth/logout"),
         ("get", "/auth/me"),
         ("delete", "/auth/me"),
+        ("post", "/auth/verify-email/resend"),
+        ("post", "/auth/password"),
         ("post", "/uploads"),
         ("get", "/predictions"),
         ("get", "/predictions/{prediction_id}"),

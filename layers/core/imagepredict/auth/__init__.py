@@ -1,7 +1,10 @@
-"""Accounts and tokens: registration, sign-in with throttling, JWT access tokens, rotating refresh tokens."""
+"""Accounts and tokens: registration, sign-in with throttling, JWT access tokens, rotating refresh tokens, and the
+account's emails (password reset, address verification)."""
 
 from __future__ import annotations
 
+from imagepredict.auth.account_tokens import AccountTokenStore
+from imagepredict.auth.accounts import AccountLimits, Accounts
 from imagepredict.auth.keys import RotatingKeys, SigningKeys, StaticKeys
 from imagepredict.auth.passwords import PasswordHasher
 from imagepredict.auth.roles import RolePolicy
@@ -14,7 +17,15 @@ from imagepredict.secrets import secret_cache
 from imagepredict.settings import Settings, SettingsError
 from imagepredict.storage.mongo import get_database
 
-__all__ = ["AccessTokens", "AuthService", "Session", "build_access_tokens", "build_auth_service"]
+__all__ = [
+    "AccessTokens",
+    "Accounts",
+    "AuthService",
+    "Session",
+    "build_access_tokens",
+    "build_accounts",
+    "build_auth_service",
+]
 
 
 def signing_keys(settings: Settings) -> SigningKeys:
@@ -55,6 +66,18 @@ def build_auth_service(settings: Settings) -> AuthService:
         access_tokens=build_access_tokens(settings),
         passwords=PasswordHasher(settings.bcrypt_rounds),
         roles=RolePolicy.of(settings.admin_emails),
+        account_tokens=AccountTokenStore(database),
     )
     service.ensure_indexes()
     return service
+
+
+def build_accounts(settings: Settings, auth: AuthService) -> Accounts:
+    """The account email routes' use cases, queueing their emails (or sending them at once without a queue)."""
+    from imagepredict.notifications.wiring import build_job_queue  # imported here: it imports auth's modules
+
+    accounts = Accounts(
+        auth=auth, jobs=build_job_queue(settings), limits=AccountLimits.standard(get_database(settings))
+    )
+    accounts.ensure_indexes()
+    return accounts

@@ -6,7 +6,7 @@ Fields a model does not name are ignored.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from imagepredict.fieldtypes import Email, Name, NewPassword, Secret
 
@@ -49,3 +49,40 @@ class RefreshRequest(BaseModel):
     )
 
     refresh_token: Secret
+
+
+_EXAMPLE = "q0Zt6mJ2d0XxB8pQ1c3u9r5yLk4vN7sAeWfGhIjKlMo"
+_FROM_THE_LINK = "The `token` query parameter of the emailed link, as it is (43 characters)"
+
+
+class PasswordResetRequest(BaseModel):
+    model_config = ConfigDict(frozen=True, json_schema_extra={"examples": [{"email": "ada@example.com"}]})
+
+    email: Email
+
+
+class PasswordResetConfirmation(BaseModel):
+    model_config = ConfigDict(
+        frozen=True, json_schema_extra={"examples": [{"token": _EXAMPLE, "password": "a new long passphrase"}]}
+    )
+
+    token: Secret = Field(description=_FROM_THE_LINK)
+    password: NewPassword
+
+
+class EmailVerification(BaseModel):
+    model_config = ConfigDict(frozen=True, json_schema_extra={"examples": [{"token": _EXAMPLE}]})
+
+    token: Secret = Field(description=_FROM_THE_LINK)
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(
+        frozen=True,
+        json_schema_extra={
+            "examples": [{"current_password": "my current password", "new_password": "a new long passphrase"}]
+        },
+    )
+
+    current_password: Secret
+    new_password: NewPassword

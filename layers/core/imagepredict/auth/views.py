@@ -71,3 +71,13 @@ class Me(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"user": _USER}]})
 
     user: PublicUser
+
+
+class Accepted(BaseModel):
+    """A request taken: what it leads to happens by email."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"message": "If an account uses this address, we have emailed it a link"}]}
+    )
+
+    message: str = Field(description="For people: show it")

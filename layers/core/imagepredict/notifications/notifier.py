@@ -1,5 +1,9 @@
 """The result email of a finished prediction: owed once, queued (or sent at once when there is no email queue),
-sent once, retried when an earlier send failed or its sender vanished, final when the email service refuses it."""
+sent once, retried when an earlier send failed or its sender vanished, final when the email service refuses it.
+
+Only to a verified address: an owner who has not confirmed theirs gets no result email (`skipped`, reason
+`unverified`), so mail goes only where someone asked for it (the SES sandbox and its bounce rate stay healthy).
+That is looked up when the email is sent, not when the image was uploaded: an owner may verify meanwhile."""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from imagepredict.observability import metrics
 from imagepredict.predictions import PENDING, Prediction, PredictionStore
 
 EMAIL_STALE_AFTER = timedelta(minutes=5)
+UNVERIFIED = "unverified"  # the reason of a result email skipped because its owner's address is not verified
 
 
 class ResultNotifier:
@@ -28,6 +33,7 @@ class ResultNotifier:
         sender: str | None,
         notify_email: str | None,
         app_url: str,
+        owner_verified: Callable[[str], bool],
         outbox: EmailOutbox | None = None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
@@ -38,6 +44,7 @@ class ResultNotifier:
         self._sender = sender
         self._notify_email = notify_email
         self._app_url = app_url
+        self._owner_verified = owner_verified
         self._clock = clock
 
     def initial_status(self, prediction: Prediction) -> str:
@@ -70,6 +77,10 @@ class ResultNotifier:
         if not (recipient and self._sender and prediction.result):
             self._store.email_failed(prediction.id, "no recipient or sender configured")
             _count("ResultEmailFailed")
+            return False
+        if prediction.owner_id and not self._owner_verified(prediction.owner_id):
+            self._store.email_skipped(prediction.id, UNVERIFIED)
+            _count("ResultEmailSkipped")
             return False
         link = f"{self._app_url}/#/predictions/{quote(prediction.id)}" if prediction.owner_id else None
         message = compose_result_email(

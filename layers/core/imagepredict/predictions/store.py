@@ -281,6 +281,12 @@ class PredictionStore:
             {"$set": {"email.status": REFUSED, "email.error": code[:100], "email.reason": reason[:300]}},
         )
 
+    def email_skipped(self, prediction_id: str, reason: str) -> None:
+        """No email for this result, for good (its owner's address is not verified): final, like a refusal."""
+        self._predictions.update_one(
+            {"_id": ObjectId(prediction_id)}, {"$set": {"email.status": "skipped", "email.reason": reason[:300]}}
+        )
+
     def email_failed(self, prediction_id: str, error: str) -> None:
         self._predictions.update_one(
             {"_id": ObjectId(prediction_id)}, {"$set": {"email.status": FAILED, "email.error": error[:500]}}
