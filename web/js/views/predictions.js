@@ -15,6 +15,10 @@ const REASONS = {
   classification_failed: "Something went wrong on our side while classifying this image. It has been set aside for investigation.",
 };
 const EMAIL = { pending: "Email: on its way", sending: "Email: on its way", sent: "Email: sent", failed: "Email: could not be sent yet", refused: "Email: the email service refused it", skipped: "Email: not sent" };
+function emailLine(email) {
+  if (email?.status === "skipped" && email.reason === "unverified") return "Email: not sent, as your email address is not verified yet.";
+  return EMAIL[email?.status] || "";
+}
 export const NOT_A_DIAGNOSIS = "This is a machine-learning model's output, not a medical diagnosis.";
 
 function bars(probabilities) {
@@ -58,7 +62,7 @@ function renderPrediction(prediction) {
       h("div", {}, h("p", { className: "muted" }, "Most likely"),
         h("p", { className: "top", "data-testid": "top" }, h("strong", {}, top.label), " ", percent(top.probability)))),
     h("h2", {}, "Every class"), bars(probabilities),
-    h("p", { className: "muted" }, `Model ${model.name} version ${model.version}. `, EMAIL[prediction.email?.status] || ""),
+    h("p", { className: "muted" }, `Model ${model.name} version ${model.version}. `, emailLine(prediction.email)),
     h("p", { className: "notice" }, NOT_A_DIAGNOSIS),
   ];
 }
