@@ -44,6 +44,8 @@ def test_register_upload_see_the_digit_history_delete_log_out(page: Page, stack_
     page.once("dialog", lambda dialog: dialog.accept())
     rows.first.get_by_role("button", name="Delete digit-7.png").click()
     expect(rows).to_have_count(0)
+    expect(page.get_by_role("status")).to_have_text("Deleted digit-7.png.")
+    expect(page.get_by_role("heading", name="History")).to_be_focused()  # not lost with the deleted row
     expect(page.get_by_text("No predictions yet.")).to_be_visible()
     page.reload()
     expect(page.get_by_text("No predictions yet.")).to_be_visible()  # gone on the server too, not just the page
@@ -128,10 +130,12 @@ def test_the_drop_zone_works_from_the_keyboard_and_the_phone_layout_fits(browser
     expect(phone.get_by_role("button", name="Upload and classify")).to_be_enabled()
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     shoot(phone, "phone-upload")
+    assert_accessible(phone, "upload on a phone")
     phone.get_by_role("button", name="Upload and classify").click()
     expect(phone.get_by_test_id("top")).to_contain_text("2", timeout=30_000)
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     shoot(phone, "phone-result")
+    assert_accessible(phone, "a result on a phone")
     context.close()
 
 
