@@ -18,9 +18,9 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from imagepredict.aws import ses_client
+from imagepredict.notifications.job_wiring import build_email_jobs
 from imagepredict.notifications.jobs import EmailJobRunner, parse_job
 from imagepredict.notifications.pacing import SendPacer, account_send_rate
-from imagepredict.notifications.wiring import build_email_jobs
 from imagepredict.observability import logger, metrics, tracer
 from imagepredict.settings import get_settings
 from imagepredict.storage.mongo import per_mongodb_uri

@@ -1,22 +1,32 @@
 """Accounts and tokens: registration, sign-in with throttling, JWT access tokens, rotating refresh tokens, and the
-account's emails (password reset, address verification)."""
+account's emails (password reset, address verification).
+
+The package itself imports nothing: the names below load their module when first used. So a module that needs one
+part (the result notifier reads whether an owner is verified, in the batch worker too, whose image has neither
+bcrypt nor PyJWT) imports that part alone.
+"""
 
 from __future__ import annotations
 
-from imagepredict.auth.account_tokens import AccountTokenStore
-from imagepredict.auth.accounts import AccountLimits, Accounts
-from imagepredict.auth.keys import RotatingKeys, SigningKeys, StaticKeys
-from imagepredict.auth.passwords import PasswordHasher
-from imagepredict.auth.roles import RolePolicy
-from imagepredict.auth.service import AuthService, Session
-from imagepredict.auth.sessions import RefreshTokenStore
-from imagepredict.auth.throttle import LoginThrottle
-from imagepredict.auth.tokens import AccessTokens
-from imagepredict.auth.users import UserStore
-from imagepredict.secrets import secret_cache
-from imagepredict.settings import Settings, SettingsError
-from imagepredict.storage.mongo import get_database
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
+if TYPE_CHECKING:
+    from imagepredict.auth.accounts import Accounts
+    from imagepredict.auth.service import AuthService, Session
+    from imagepredict.auth.tokens import AccessTokens
+    from imagepredict.auth.wiring import build_access_tokens, build_accounts, build_auth_service, signing_keys
+
+_HOMES = {
+    "AccessTokens": "imagepredict.auth.tokens",
+    "Accounts": "imagepredict.auth.accounts",
+    "AuthService": "imagepredict.auth.service",
+    "Session": "imagepredict.auth.service",
+    "build_access_tokens": "imagepredict.auth.wiring",
+    "build_accounts": "imagepredict.auth.wiring",
+    "build_auth_service": "imagepredict.auth.wiring",
+    "signing_keys": "imagepredict.auth.wiring",
+}
 __all__ = [
     "AccessTokens",
     "Accounts",
@@ -25,59 +35,11 @@ __all__ = [
     "build_access_tokens",
     "build_accounts",
     "build_auth_service",
+    "signing_keys",
 ]
 
 
-def signing_keys(settings: Settings) -> SigningKeys:
-    """JWT_SECRET as given (tools, tests), else the rotating key in JWT_SECRET_ARN's secret."""
-    if settings.jwt_secret:
-        return StaticKeys(settings.jwt_secret)
-    if not settings.jwt_secret_arn:
-        raise SettingsError("Set JWT_SECRET_ARN (or JWT_SECRET for tools and tests)")
-    return RotatingKeys(
-        secret_cache(settings.secrets_max_age_seconds),
-        settings.jwt_secret_arn,
-        # A container may sign with the old key until it re-reads the secret; its tokens then live one lifetime.
-        grace_seconds=settings.access_token_ttl_seconds + settings.secrets_max_age_seconds,
-    )
-
-
-def build_access_tokens(settings: Settings) -> AccessTokens:
-    """Access-token issuing and verification with the container's signing keys (what every API function needs)."""
-    return AccessTokens(
-        signing_keys(settings),
-        issuer=settings.jwt_issuer,
-        audience=settings.jwt_audience,
-        ttl_seconds=settings.access_token_ttl_seconds,
-    )
-
-
-def build_auth_service(settings: Settings) -> AuthService:
-    """Wire the service to the container's Mongo database and signing key; make sure its indexes exist."""
-    database = get_database(settings)
-    service = AuthService(
-        users=UserStore(database),
-        refresh_tokens=RefreshTokenStore(database, settings.refresh_token_ttl_seconds),
-        throttle=LoginThrottle(
-            database,
-            max_failures=settings.login_max_failures,
-            window_seconds=settings.login_failure_window_seconds,
-        ),
-        access_tokens=build_access_tokens(settings),
-        passwords=PasswordHasher(settings.bcrypt_rounds),
-        roles=RolePolicy.of(settings.admin_emails),
-        account_tokens=AccountTokenStore(database),
-    )
-    service.ensure_indexes()
-    return service
-
-
-def build_accounts(settings: Settings, auth: AuthService) -> Accounts:
-    """The account email routes' use cases, queueing their emails (or sending them at once without a queue)."""
-    from imagepredict.notifications.wiring import build_job_queue  # imported here: it imports auth's modules
-
-    accounts = Accounts(
-        auth=auth, jobs=build_job_queue(settings), limits=AccountLimits.standard(get_database(settings))
-    )
-    accounts.ensure_indexes()
-    return accounts
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(_HOMES[name]), name)
