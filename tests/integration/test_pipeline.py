@@ -14,6 +14,7 @@ import pytest
 import requests
 from PIL import Image
 
+from imagepredict.email.text import percent as format_percent
 from tests.conftest import RunningStack, aws_client
 from tests.integration.api_client import (
     SAMPLES,
@@ -87,7 +88,7 @@ def test_an_uploaded_digit_comes_back_as_its_digit_in_the_app_and_by_email(stack
         prediction = user.get(slot["prediction_id"]).json()
     assert prediction["email"]["status"] == "sent"
     (message,) = result_mail_to(stack, user.email)
-    percent = f"{result['top']['probability'] * 100:.1f}%"
+    percent = format_percent(result["top"]["probability"])  # "> 99.9%" for 0.9998: never a rounded "100.0%"
     assert message["subject"] == f"Prediction for my seven.png: 7 ({percent})"
     assert f"7: {percent}" in message["text"]
     assert "not a medical diagnosis" in message["text"]

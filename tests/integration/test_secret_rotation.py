@@ -48,7 +48,8 @@ def eventually(check: Callable[[], bool], timeout: float = 15) -> None:
 
 def forge(key: str, user_id: str, email: str) -> str:
     now = int(time.time())
-    claims = {"sub": user_id, "email": email, "iat": now, "exp": now + 3600, "jti": secrets.token_hex(16)}
+    claims = {"sub": user_id, "email": email, "role": "user", "iat": now, "exp": now + 3600}
+    claims["jti"] = secrets.token_hex(16)
     return jwt.encode({**claims, "iss": "imagepredict-local", "aud": "imagepredict-api"}, key, algorithm="HS256")
 
 
