@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,6 +30,9 @@ FLAGS = [
 ]
 EXPECTED_HTTP_ERROR = re.compile(r"Failed to load resource: the server responded with a status of 4\d\d")
 SMALL_LIMIT = 1_572_864  # 1.5 MB: what the small-limit stack's upload slots allow
+# The administrators of web_admin_stack: addresses no other test registers (each becomes admin once verified).
+WEB_ADMINS = tuple(f"web-admin-{uuid.uuid4().hex[:10]}-{index}@example.com" for index in range(4))
+WEB_ADMIN_STACK_NAME = "imagepredict-web-admin"
 
 
 @pytest.fixture(scope="session")
@@ -77,6 +81,23 @@ def small_limit_stack(stack: RunningStack, tmp_path_factory: pytest.TempPathFact
             "LOCAL_AWS_ENDPOINT": stack.aws_endpoint,
             "LOCAL_STACK_NAME": "imagepredict-small",  # its own resources on the shared moto, as a second stack
             "MAX_UPLOAD_BYTES": str(SMALL_LIMIT),
+        },
+    )
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def web_admin_stack(stack: RunningStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    """A gateway on the same Mongo and AWS whose ADMIN_EMAILS are WEB_ADMINS, with its own queues and bucket: the
+    browser's "Redrive all" moves only this stack's dead letters, never another test's."""
+    running = start_stack(
+        tmp_path_factory.mktemp("web-admin"),
+        {
+            "MONGODB_URI": stack.mongodb_uri,
+            "LOCAL_AWS_ENDPOINT": stack.aws_endpoint,
+            "LOCAL_STACK_NAME": WEB_ADMIN_STACK_NAME,
+            "ADMIN_EMAILS": ",".join(WEB_ADMINS),
         },
     )
     yield running

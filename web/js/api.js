@@ -1,3 +1,5 @@
+import { AdminApi } from "./admin-api.js";
+
 // The public HTTP API: JSON in and out, the access token in memory, refreshed before it expires.
 // The refresh token is kept in sessionStorage (this tab only, gone when it closes) so a reload keeps you signed in.
 
@@ -22,6 +24,7 @@ export class Api {
     this.refreshTimer = null;
     this.refreshing = null; // one refresh at a time: a reused refresh token would revoke the whole session
     this.onSignedOut = () => {};
+    this.admin = new AdminApi(this);
   }
 
   get signedIn() {
@@ -40,14 +43,16 @@ export class Api {
     } catch {
       throw new ApiError(0, "network_error", "The service cannot be reached. Check your connection and try again.");
     }
-    if (response.status === 401 && auth && retry && sessionStorage.getItem(REFRESH_KEY)) {
-      if (await this.refresh()) return this.call(method, path, body, { auth, retry: false });
-    }
     if (response.status === 204) return null;
     const data = await response.json().catch(() => null);
     if (!response.ok) {
       const error = (data && data.error) || {};
-      if (response.status === 401 && auth) this.forget();
+      // a wrong password typed again (change password, delete account) is a 401 too, but the session is fine
+      const sessionOver = response.status === 401 && auth && error.code !== "invalid_credentials";
+      if (sessionOver && retry && sessionStorage.getItem(REFRESH_KEY) && await this.refresh()) {
+        return this.call(method, path, body, { auth, retry: false });
+      }
+      if (sessionOver) this.forget();
       throw new ApiError(response.status, error.code || "http_error",
         error.message || `The service answered ${response.status}.`, error.fields);
     }
@@ -64,8 +69,9 @@ export class Api {
     return session.user;
   }
 
-  forget() {
-    const wasSignedIn = this.signedIn;
+  // `quiet`: the page that signed out says where to go next (account deleted, password reset, log out)
+  forget({ quiet = false } = {}) {
+    const wasSignedIn = this.signedIn && !quiet;
     this.accessToken = null;
     this.user = null;
     clearTimeout(this.refreshTimer);
@@ -98,8 +104,46 @@ export class Api {
     try {
       if (this.signedIn) await this.call("POST", "/auth/logout", undefined, { retry: false });
     } finally {
-      this.forget();
+      this.forget({ quiet: true });
     }
+  }
+
+  async me() {
+    const { user } = await this.call("GET", "/auth/me");
+    this.user = user;
+    return user;
+  }
+
+  // Always the same answer, whether or not an account uses the address.
+  requestPasswordReset(email) {
+    return this.call("POST", "/auth/password-reset", { email }, { auth: false });
+  }
+
+  confirmPasswordReset(token, password) {
+    return this.call("POST", "/auth/password-reset/confirm", { token, password }, { auth: false });
+  }
+
+  async verifyEmail(token) {
+    const { user } = await this.call("POST", "/auth/verify-email", { token }, { auth: false });
+    if (this.user && this.user.id === user.id) {
+      this.user = user;
+      await this.refresh(); // a fresh access token carries the role the verification may have given
+    }
+    return user;
+  }
+
+  resendVerification() {
+    return this.call("POST", "/auth/verify-email/resend");
+  }
+
+  // Every other session ends; this one goes on with the fresh session the answer carries.
+  async changePassword(currentPassword, newPassword) {
+    return this.start(await this.call("POST", "/auth/password", { current_password: currentPassword, new_password: newPassword }));
+  }
+
+  async deleteAccount(password) {
+    await this.call("DELETE", "/auth/me", { password }, { retry: false });
+    this.forget({ quiet: true });
   }
 
   async startUpload(filename, contentType) {

@@ -3,6 +3,7 @@
 
 import { Api } from "./api.js";
 import { focusHeading, h } from "./dom.js";
+import { flash, showFlash } from "./forms.js";
 import { allowed, match, nextRoute } from "./router.js";
 import { HOME, NAV } from "./routes.js";
 
@@ -29,7 +30,10 @@ function route(api) {
   const [path, search = ""] = hash.split("?");
   const query = new URLSearchParams(search);
   const redirect = (target) => { history.replaceState(null, "", target); route(api); };
-  const ctx = { api, view, query, params: {}, next: nextRoute(query), navigate: (target) => { location.hash = target; }, redirect };
+  const ctx = {
+    api, view, query, params: {}, next: nextRoute(query), navigate: (target) => { location.hash = target; }, redirect,
+    flash, chrome: () => renderChrome(api, path), // chrome(): the header again, after the account changed
+  };
   const found = match(path);
   if (!found) return redirect(api.signedIn ? HOME.user : HOME.guest);
   const { route: page, params } = found;
@@ -40,18 +44,23 @@ function route(api) {
   if (cleanup) { cleanup(); cleanup = null; }
   renderChrome(api, path);
   ctx.params = params;
+  view.classList.toggle("wide", Boolean(page.wide));
   cleanup = (allowed(api, page.access) ? page.view : notAllowedView)(ctx) || null;
+  showFlash(view);
   const heading = focusHeading(view);
   document.title = heading ? `${heading.textContent} · imagepredict` : "imagepredict";
   window.scrollTo(0, 0);
 }
 
 function renderChrome(api, path) {
-  const links = NAV.filter((link) => allowed(api, link.access)).map((link) =>
-    h("a", { href: link.href, "aria-current": path === link.href || path.startsWith(`${link.href}/`) ? "page" : null }, link.label));
-  const nav = document.getElementById("nav");
-  nav.replaceChildren(...links);
-  nav.hidden = links.length === 0;
+  const link = (entry) => h("a", { href: entry.href, "aria-current": path === entry.href || path.startsWith(`${entry.href}/`) ? "page" : null }, entry.label);
+  const shown = NAV.filter((entry) => allowed(api, entry.access));
+  for (const [id, entries] of [["nav", shown.filter((e) => e.access !== "admin")], ["admin-nav", shown.filter((e) => e.access === "admin")]]) {
+    const nav = document.getElementById(id);
+    nav.replaceChildren(...entries.map(link));
+    nav.hidden = entries.length === 0;
+  }
+  document.getElementById("admin-bar").hidden = document.getElementById("admin-nav").hidden;
   document.getElementById("account").hidden = !api.signedIn;
   document.getElementById("guest").hidden = api.signedIn;
   document.getElementById("user-name").textContent = api.user ? api.user.name : "";
@@ -59,7 +68,10 @@ function renderChrome(api, path) {
 
 async function main() {
   const api = new Api((await configuration()).apiUrl || "");
-  api.onSignedOut = () => route(api);
+  api.onSignedOut = () => { // the session ended under the page: revoked, expired, the account disabled
+    flash("Your session has ended. Please log in again.");
+    route(api);
+  };
   await api.refresh(); // a reload in the same tab keeps the session
   document.getElementById("logout").addEventListener("click", async () => {
     await api.logout().catch(() => {});

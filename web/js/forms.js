@@ -18,12 +18,24 @@ export function showError(box, error) {
   box.hidden = false;
 }
 
-export function field(id, label, type, autocomplete, { hint } = {}) {
+// `reveal`: a password field with a "Show password" toggle after it (instead of asking for it twice).
+export function field(id, label, type, autocomplete, { hint, reveal = false } = {}) {
   const error = h("p", { className: "field-error", id: `${id}-error`, hidden: true });
   const help = hint ? h("p", { className: "hint", id: `${id}-hint` }, hint) : null;
   const describedBy = [help && `${id}-hint`, `${id}-error`].filter(Boolean).join(" ");
   const input = h("input", { id, name: id, type, autocomplete, required: true, "aria-describedby": describedBy });
-  return { input, error, nodes: [h("label", { for: id }, label), help, input, error].filter(Boolean) };
+  const toggle = reveal ? revealToggle(input) : null;
+  return { input, error, nodes: [h("label", { for: id }, label), help, input, toggle, error].filter(Boolean) };
+}
+
+function revealToggle(input) {
+  const toggle = h("button", { type: "button", className: "link reveal", "aria-controls": input.id, "aria-pressed": "false" }, "Show password");
+  toggle.addEventListener("click", () => {
+    const shown = input.type === "password";
+    input.type = shown ? "text" : "password";
+    toggle.setAttribute("aria-pressed", String(shown));
+  });
+  return toggle;
 }
 
 export function showFieldErrors(fields, errors) {
@@ -37,11 +49,12 @@ export function showFieldErrors(fields, errors) {
 
 // A card with a heading, an error box, the fields and a submit button. `submit` runs with the button disabled;
 // an ApiError's message goes in the box and its `fields` under each field. `after` runs once it succeeded.
-export function formCard({ title, intro, fields, submitLabel, submit, after, extra = [], danger = false, narrow = true }) {
+// `level`: "h2" for a form that is one part of a page; `intro` may be text or nodes.
+export function formCard({ title, intro, fields, submitLabel, submit, after, extra = [], danger = false, narrow = true, level = "h1" }) {
   const box = alertBox();
   const button = h("button", { type: "submit", className: danger ? "danger" : null }, submitLabel);
-  const form = h("form", { className: narrow ? "card narrow" : "card", novalidate: true },
-    h("h1", {}, title), intro ? h("p", { className: "muted" }, intro) : null, box,
+  const form = h("form", { className: `card${narrow ? " narrow" : ""}${danger ? " danger-zone" : ""}`, novalidate: true },
+    h(level, {}, title), intro ? h("p", { className: "muted" }, intro) : null, box,
     ...Object.values(fields).flatMap((f) => f.nodes),
     h("div", { className: "actions" }, button, ...extra));
   form.addEventListener("submit", async (event) => {
@@ -60,4 +73,23 @@ export function formCard({ title, intro, fields, submitLabel, submit, after, ext
     }
   });
   return { form, box, button };
+}
+
+// A message for the next page (where a form sends you: "Your password has been changed. Log in…"). The next page's
+// status line is created empty and filled a moment later, so screen readers announce it as a live region update.
+let pending = null;
+
+export function flash(message) {
+  pending = message;
+}
+
+export function showFlash(container) {
+  if (!pending) return;
+  const message = pending;
+  pending = null;
+  const line = h("p", { className: "flash", role: "status", "data-testid": "flash" });
+  const heading = container.querySelector("h1");
+  if (heading) heading.after(line);
+  else container.prepend(line);
+  setTimeout(() => { line.textContent = message; }, 50);
 }

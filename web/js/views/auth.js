@@ -1,4 +1,4 @@
-// Log in and register.
+// Log in (with the way to a forgotten password) and register.
 
 import { h } from "../dom.js";
 import { field, formCard } from "../forms.js";
@@ -13,7 +13,7 @@ export function loginView(ctx) {
     title: "Log in", submitLabel: "Log in", fields,
     submit: () => ctx.api.login(fields.email.input.value, fields.password.input.value),
     after: () => ctx.navigate(ctx.next || "#/upload"),
-    extra: [switchLink("No account yet?", "#/register", "Create one")],
+    extra: [h("a", { href: "#/forgot-password" }, "Forgot your password?"), switchLink("No account yet?", "#/register", "Create one")],
   });
   ctx.view.replaceChildren(form);
 }

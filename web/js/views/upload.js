@@ -4,6 +4,7 @@ import { ApiError, sendToS3 } from "../api.js";
 import { h } from "../dom.js";
 import { alertBox, showError, statusLine } from "../forms.js";
 import { size } from "../format.js";
+import { unverifiedNotice } from "./account.js";
 
 export const ALLOWED_TYPES = ["image/jpeg", "image/png", "image/webp", "image/bmp", "image/tiff"];
 
@@ -110,7 +111,7 @@ export function uploadView(ctx) {
   button.addEventListener("click", send);
 
   ctx.view.replaceChildren(h("section", { className: "card" },
-    h("h1", {}, "Classify an image"), box,
+    h("h1", {}, "Classify an image"), unverifiedNotice(ctx), box,
     h("label", { for: "file" }, "Image file"), input, drop, preview,
     h("div", { className: "actions" }, button), progress, progressText));
   return () => previewUrl && URL.revokeObjectURL(previewUrl);
