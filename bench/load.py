@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -40,6 +41,7 @@ PASSWORD = "correct horse battery"
 TYPES = {".png": "image/png", ".jpg": "image/jpeg"}
 FINISHED = ("done", "rejected", "failed")
 EMAIL_FINAL = ("sent", "refused", "skipped")
+VERIFY_LINK = re.compile(r"/#/verify-email\?token=([A-Za-z0-9_-]{43})")
 MODES: dict[str, dict[str, str]] = {
     # LOCAL_FUNCTION_CONCURRENCY stays at the stack's default (2 warm classify containers); BATCH_SIZE at the
     # worker's default (32), named so a shell's BATCH_SIZE cannot change what is measured.
@@ -75,7 +77,7 @@ def plan(images: int, run: str) -> list[Upload]:
 
 
 def register(stack: RunningStack, users: int) -> list[tuple[str, dict[str, str]]]:
-    """Signed-in users: (email, Authorization header)."""
+    """Signed-in users with verified addresses (result emails go only to those): (email, Authorization header)."""
     found = []
     for _ in range(users):
         email = f"load-{uuid.uuid4().hex[:10]}@example.com"
@@ -83,7 +85,27 @@ def register(stack: RunningStack, users: int) -> list[tuple[str, dict[str, str]]
         response = requests.post(stack.url("/auth/register"), json=body, timeout=60)
         response.raise_for_status()
         found.append((email, {"Authorization": f"Bearer {response.json()['access_token']}"}))
+    for email, _ in found:
+        verified = requests.post(stack.url("/auth/verify-email"), json={"token": verification_token(stack, email)})
+        verified.raise_for_status()
     return found
+
+
+def verification_token(stack: RunningStack, address: str, timeout: float = 60) -> str:
+    """The token of the verification link mailed to the address (the email function sends it from the queue)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for message in sent_mail(stack.aws_endpoint):
+            found = VERIFY_LINK.search(message["text"]) if message["to"] == address else None
+            if found:
+                return found[1]
+        time.sleep(0.2)
+    raise RuntimeError(f"no verification email reached {address} within {timeout:.0f} s")
+
+
+def result_mail(aws_endpoint: str) -> list[dict[str, Any]]:
+    """The result emails sent (the account emails, such as the verification links, are not the run's)."""
+    return [message for message in sent_mail(aws_endpoint) if message["subject"].startswith("Prediction for ")]
 
 
 _sessions = threading.local()
@@ -187,7 +209,7 @@ def drive(stack: RunningStack, mode: str, uploads: list[Upload], args: argparse.
     )
     documents = {str(d["_id"]): d for d in predictions.find(owners)}
     load_after = os.getloadavg()
-    mail = sent_mail(stack.aws_endpoint)
+    mail = result_mail(stack.aws_endpoint)
     queues = queue_depths(stack.aws_endpoint)
     database.client.close()
     result = check_mode(uploads, sent, documents, mail, queues, {email for email, _ in [warmer, *users]})

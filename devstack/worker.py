@@ -8,6 +8,7 @@ Protocol over an inherited socket: 4-byte big-endian length, then a JSON documen
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
 import os
 import signal
@@ -17,7 +18,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 
 def send(channel: socket.socket, message: dict[str, Any]) -> None:
@@ -85,10 +86,23 @@ def error_payload(error: BaseException) -> dict[str, Any]:
     }
 
 
+def whole_lines(stream: TextIO) -> TextIO:
+    """The stream written a whole line at a time. Every container and the stack append to one log file: unbuffered
+    (PYTHONUNBUFFERED), print() writes a line and its newline separately, and another process's line could land in
+    between, splitting a metrics line (EMF) that the tests and tools read back."""
+    return io.TextIOWrapper(
+        open(stream.fileno(), "wb", buffering=1 << 16, closefd=False),
+        encoding=stream.encoding,
+        errors=stream.errors,
+        line_buffering=True,
+    )
+
+
 def main() -> None:
     # Ctrl-C in the terminal reaches the whole process group: the stack stops its workers itself (SIGTERM),
     # and a worker whose stack died sees its socket close and exits.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.stdout = whole_lines(sys.stdout)
     fd, code_dir, handler_name, *layer_dirs = sys.argv[1:]
     channel = socket.socket(fileno=int(fd))
     started = time.perf_counter()
