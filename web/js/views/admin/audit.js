@@ -21,12 +21,17 @@ function target(entry) {
   return [h("span", {}, "message "), h("code", { title: id }, id)];
 }
 
+// A long opaque value (a move task's handle) is cut short on screen; the whole of it is in its title.
+function shortened(text) {
+  return text.length > 60 ? h("span", { title: text }, `${text.slice(0, 32)}…`) : text;
+}
+
 function details(entry) {
   const shown = Object.entries(entry.details || {}).filter(([name]) => name !== "email");
   if (shown.length === 0) return "";
   return h("dl", { className: "details" }, shown.flatMap(([name, value]) => [
     h("dt", {}, name.replace(/_/g, " ")),
-    h("dd", {}, Array.isArray(value) ? (value.length ? value.join(", ") : "none") : String(value))]));
+    h("dd", {}, shortened(Array.isArray(value) ? (value.length ? value.join(", ") : "none") : String(value)))]));
 }
 
 function row(entry) {
@@ -34,7 +39,7 @@ function row(entry) {
   return h("tr", { "data-action": entry.action },
     h("td", {}, when(entry.at)),
     h("td", {}, entry.actor_email),
-    h("td", {}, ACTIONS[entry.action] || entry.action, h("br"), h("code", { className: "muted small" }, entry.action)),
+    h("td", { title: entry.action }, ACTIONS[entry.action] || entry.action),
     h("td", {}, target(entry)),
     h("td", {}, outcome, entry.error ? [h("br"), h("code", { className: "small" }, entry.error)] : null),
     h("td", {}, details(entry)),

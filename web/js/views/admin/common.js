@@ -4,19 +4,24 @@
 import { h } from "../../dom.js";
 import { showError } from "../../forms.js";
 
-export function dataTable(label, headings) {
-  const body = h("tbody");
-  const table = h("table", { className: "data" }, h("caption", { className: "visually-hidden" }, label),
-    h("thead", {}, h("tr", {}, headings.map((heading) => h("th", { scope: "col" }, heading)))), body);
+// A table's box that scrolls sideways when the table is wider than the page: keyboards can scroll only what they can
+// focus, so it is a tab stop while (and only while) it does.
+export function scrollRegion(label, table) {
   const wrap = h("div", { className: "table-wrap", role: "region", "aria-label": label }, table);
-  // a keyboard can scroll it only if it can focus it: a tab stop while (and only while) it is wider than the page
   const scrolls = () => {
     if (wrap.scrollWidth > wrap.clientWidth + 1) wrap.setAttribute("tabindex", "0");
     else wrap.removeAttribute("tabindex");
   };
   new ResizeObserver(scrolls).observe(wrap);
-  new MutationObserver(scrolls).observe(body, { childList: true });
-  return { wrap, body };
+  new MutationObserver(scrolls).observe(table, { childList: true, subtree: true });
+  return wrap;
+}
+
+export function dataTable(label, headings) {
+  const body = h("tbody");
+  const table = h("table", { className: "data" }, h("caption", { className: "visually-hidden" }, label),
+    h("thead", {}, h("tr", {}, headings.map((heading) => h("th", { scope: "col" }, heading)))), body);
+  return { wrap: scrollRegion(label, table), body };
 }
 
 // `fetchPage(cursor)` answers {items, next_cursor}; `row(item)` makes a <tr>. reload() starts again from the first
@@ -39,6 +44,7 @@ export function pagedRows({ fetchPage, row, body, box, empty, status, noun, head
       cursor = page.next_cursor;
       const count = body.children.length;
       empty.hidden = count > 0;
+      body.closest(".table-wrap").hidden = count === 0; // no headings over nothing
       const hadFocus = document.activeElement === more;
       more.hidden = !cursor;
       if (hadFocus && more.hidden) (rows[0]?.querySelector("a, button, input") || heading()).focus();

@@ -51,7 +51,7 @@ export function deadLettersView(ctx) {
     const discard = h("button", { type: "button", className: "danger small", "aria-label": `Discard message ${letter.message_id}` }, "Discard");
     const item = h("tr", { "data-message": letter.message_id },
       h("td", {}, h("input", { type: "checkbox", id, value: letter.message_id, "aria-label": `Select message ${letter.message_id}`, onchange: selectionChanged })),
-      h("td", {}, h("code", { title: letter.message_id }, shortId(letter.message_id)),
+      h("td", {}, h("code", { className: "nowrap", title: letter.message_id }, shortId(letter.message_id)),
         h("details", { className: "preview-body" }, h("summary", {}, "Body"), h("pre", {}, letter.body_preview))),
       h("td", {}, when(letter.sent_at)),
       h("td", { className: "number" }, `${letter.receive_count} ${plural(letter.receive_count, "time")}`),
@@ -67,6 +67,7 @@ export function deadLettersView(ctx) {
         const neighbour = item.nextElementSibling || item.previousElementSibling;
         item.remove();
         empty.hidden = body.children.length > 0;
+        wrap.hidden = body.children.length === 0;
         selectionChanged();
         done.textContent = `Discarded message ${letter.message_id}.`;
         (neighbour?.querySelector("button.danger") || all).focus();
@@ -88,6 +89,7 @@ export function deadLettersView(ctx) {
       for (const input of body.querySelectorAll("input[type=checkbox]")) input.checked = keep.has(input.value);
       selectionChanged();
       empty.hidden = page.items.length > 0;
+      wrap.hidden = page.items.length === 0;
       count.textContent = `About ${page.approximate_count} ${plural(page.approximate_count, "message")} in the dead-letter queue`
         + (page.items.length < page.approximate_count ? ` (${page.items.length} shown).` : ".");
       task.textContent = taskText(page.move_task);

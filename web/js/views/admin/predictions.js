@@ -61,7 +61,7 @@ export function adminPredictionsView(ctx) {
       h("td", {}, h("strong", {}, prediction.filename), h("br"), h("code", { className: "muted small" }, prediction.id)),
       h("td", {}, owner),
       h("td", {}, badge(prediction.status, prediction.status)),
-      h("td", {}, result(prediction)),
+      h("td", { className: prediction.status === "done" ? "nowrap" : null }, result(prediction)),
       h("td", {}, prediction.result ? `${prediction.result.model.name} ${prediction.result.model.version}` : ""),
       h("td", {}, prediction.consumer || ""),
       h("td", { className: "number" }, String(prediction.attempts)),
@@ -84,7 +84,10 @@ export function adminPredictionsView(ctx) {
   async function load() {
     await pages.reload();
     for (let page = 1; highlight && page < HIGHLIGHT_PAGES && !body.querySelector(".highlight") && pages.hasMore(); page++) await pages.loadMore();
-    body.querySelector(".highlight")?.scrollIntoView({ block: "center" });
+    if (!highlight) return;
+    const marked = body.querySelector(".highlight");
+    marked?.scrollIntoView({ block: "center" });
+    shown.textContent += marked ? " The prediction you followed is marked." : ` Prediction ${highlight} is not among these.`;
   }
 
   const form = h("form", { className: "filters", "aria-label": "Filters" }, controls.map((c) => c.node),

@@ -6,7 +6,7 @@ import { horizontalBars, stackedBars } from "../../charts.js";
 import { h } from "../../dom.js";
 import { alertBox, showError, statusLine } from "../../forms.js";
 import { when } from "../../format.js";
-import { plural } from "./common.js";
+import { plural, scrollRegion } from "./common.js";
 
 // Bottom to top in the stacks; colours at >= 3:1 against white (non-text contrast), told apart by the legend too.
 const SERIES = [
@@ -20,20 +20,31 @@ const DAYS = [7, 30, 90];
 
 function numbers(caption, headings, rows) {
   return h("details", { className: "numbers" }, h("summary", {}, `${caption}: the numbers`),
-    h("div", { className: "table-wrap" }, h("table", { className: "data" }, h("caption", { className: "visually-hidden" }, caption),
+    scrollRegion(caption, h("table", { className: "data" }, h("caption", { className: "visually-hidden" }, caption),
       h("thead", {}, h("tr", {}, headings.map((text) => h("th", { scope: "col" }, text)))),
       h("tbody", {}, rows.map((cells) => h("tr", {}, cells.map((cell, i) => (i === 0 ? h("th", { scope: "row" }, cell) : h("td", { className: "number" }, cell)))))))));
 }
 
-// The chart's text alternative is the summary under it (one text for both: no repeat for a screen reader).
-function summarised(svg, id, summary) {
-  svg.removeAttribute("aria-label");
-  svg.setAttribute("aria-labelledby", id);
-  return [svg, h("p", { className: "muted small", id }, summary)];
+// A chart drawn at its box's width once the box is on the page (and again when the width changes: redraw()).
+// `summaryId`: the chart's text alternative is that visible summary (one text for both: no repeat when read out).
+function chartBox(draw, summaryId = null) {
+  const box = h("div", { className: "chart-box" });
+  box.redraw = () => {
+    const width = Math.floor(box.clientWidth);
+    if (!width || width === box.drawnAt) return;
+    box.drawnAt = width;
+    const svg = draw(width);
+    if (summaryId) {
+      svg.removeAttribute("aria-label");
+      svg.setAttribute("aria-labelledby", summaryId);
+    }
+    box.replaceChildren(svg);
+  };
+  return box;
 }
 
 function chartCard(id, title, ...children) {
-  return h("section", { className: "card chart-card", "aria-labelledby": id }, h("h2", { id }, title), ...children);
+  return h("section", { className: `card chart-card${id === "models" ? " full" : ""}`, "aria-labelledby": id }, h("h2", { id }, title), ...children);
 }
 
 function perDay(stats) {
@@ -45,13 +56,16 @@ function perDay(stats) {
     + (busiest ? `; the busiest day was ${busiest.day} with ${busiest.total}.` : ".");
   const legend = h("ul", { className: "legend", "aria-hidden": "true" },
     SERIES.map(({ label, colour }) => h("li", {}, h("span", { className: "swatch", style: `background:${colour}` }), label)));
-  return chartCard("chart-days", "Predictions per day", legend, ...summarised(stackedBars(stats.per_day, SERIES, summary), "chart-days-summary", summary),
+  return chartCard("chart-days", "Predictions per day", legend,
+    chartBox((width) => stackedBars(stats.per_day, SERIES, summary, width), "chart-days-summary"),
+    h("p", { className: "muted small", id: "chart-days-summary" }, summary),
     numbers("Predictions per day", ["Day", ...SERIES.map((s) => s.label), "total"],
       stats.per_day.map((day) => [day.day, ...SERIES.map(({ key }) => day[key]), day.total])));
 }
 
 function ms(value) {
-  return value === null || value === undefined ? "none yet" : `${Math.round(value).toLocaleString()} ms`;
+  if (value === null || value === undefined) return "none yet";
+  return `${value < 10 ? value.toFixed(1) : Math.round(value).toLocaleString()} ms`;
 }
 
 function timing(stats) {
@@ -64,7 +78,9 @@ function timing(stats) {
   const summary = `Classification time, from a consumer's claim to the stored result, of ${stats.classification_ms.count} done `
     + `${plural(stats.classification_ms.count, "prediction")}: median ${ms(stats.classification_ms.p50)}, 95th percentile ${ms(stats.classification_ms.p95)}. `
     + `The model's own inference time: median ${ms(stats.inference_ms.p50)}, 95th percentile ${ms(stats.inference_ms.p95)}.`;
-  return chartCard("chart-timing", "Classification time", ...summarised(horizontalBars(items, summary), "chart-timing-summary", summary),
+  return chartCard("chart-timing", "Classification time",
+    chartBox((width) => horizontalBars(items, summary, "#2a64cc", width), "chart-timing-summary"),
+    h("p", { className: "muted small", id: "chart-timing-summary" }, summary),
     numbers("Classification time", ["Measure", "p50", "p95", "count"], [
       ["Classification", ms(stats.classification_ms.p50), ms(stats.classification_ms.p95), stats.classification_ms.count],
       ["Inference", ms(stats.inference_ms.p50), ms(stats.inference_ms.p95), stats.inference_ms.count],
@@ -74,17 +90,17 @@ function timing(stats) {
 function counts(id, title, entries, what, colour) {
   if (entries.length === 0) return chartCard(id, title, h("p", { className: "muted" }, `No ${what} in these days.`));
   const summary = `${title}: ` + entries.map(([name, count]) => `${name} ${count}`).join(", ") + ".";
-  return chartCard(id, title, horizontalBars(entries.map(([label, value]) => ({ label, value })), summary, colour),
+  return chartCard(id, title, chartBox((width) => horizontalBars(entries.map(([label, value]) => ({ label, value })), summary, colour, width)),
     numbers(title, [what === "emails" ? "Email status" : "Label", "Predictions"], entries));
 }
 
 function models(stats) {
   if (stats.models.length === 0) return chartCard("models", "Current model per consumer", h("p", { className: "muted" }, "Nothing classified in these days."));
   return chartCard("models", "Current model per consumer",
-    h("div", { className: "table-wrap" }, h("table", { className: "data" }, h("caption", { className: "visually-hidden" }, "Current model per consumer"),
+    scrollRegion("Current model per consumer", h("table", { className: "data" }, h("caption", { className: "visually-hidden" }, "Current model per consumer"),
       h("thead", {}, h("tr", {}, ["Consumer", "Model", "Version", "SHA-256", "Last classified"].map((text) => h("th", { scope: "col" }, text)))),
       h("tbody", {}, stats.models.map((model) => h("tr", {}, h("th", { scope: "row" }, model.consumer), h("td", {}, model.name),
-        h("td", {}, model.version), h("td", {}, h("code", { className: "hash", title: model.sha256 }, model.sha256)), h("td", {}, when(model.last_classified_at))))))));
+        h("td", {}, model.version), h("td", {}, h("code", { className: "hash", title: model.sha256 }, `${model.sha256.slice(0, 16)}…`)), h("td", {}, when(model.last_classified_at))))))));
 }
 
 export function statsView(ctx) {
@@ -101,9 +117,12 @@ export function statsView(ctx) {
     try {
       const stats = await ctx.api.admin.stats(Number(days.value));
       if (mine !== generation) return;
+      const open = new Set([...charts.querySelectorAll("details[open] > summary")].map((summary) => summary.textContent));
       const emails = Object.entries(stats.emails).sort((a, b) => b[1] - a[1]);
       charts.replaceChildren(perDay(stats), timing(stats), counts("chart-emails", "Email outcomes", emails, "emails", "#5b6475"),
         counts("chart-labels", "Top labels", stats.top_labels.map(({ label, count }) => [label, count]), "labels", "#17743f"), models(stats));
+      for (const summary of charts.querySelectorAll("details > summary")) if (open.has(summary.textContent)) summary.parentElement.open = true;
+      redraw();
       line.textContent = `Showing ${stats.days} days, ${stats.since.slice(0, 10)} to ${stats.until.slice(0, 10)} (UTC).`;
     } catch (error) {
       if (mine !== generation) return;
@@ -111,8 +130,12 @@ export function statsView(ctx) {
       showError(box, error);
     }
   }
+  const redraw = () => { for (const box of charts.querySelectorAll(".chart-box")) box.redraw(); };
+  const resized = new ResizeObserver(() => requestAnimationFrame(redraw));
+  resized.observe(charts);
   days.addEventListener("change", load);
   ctx.view.replaceChildren(h("section", { className: "card" }, h("h1", {}, "Stats"),
     h("div", { className: "inline-field" }, h("label", { for: "stats-days" }, "Period"), days), line, box), charts);
   load();
+  return () => resized.disconnect();
 }
