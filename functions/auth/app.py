@@ -15,8 +15,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from imagepredict.api import create_resolver
 from imagepredict.api.caller import BEARER, Caller
 from imagepredict.api.docs import answers
-from imagepredict.auth import Accounts, AuthService, build_accounts, build_auth_service
+from imagepredict.auth.accounts import Accounts
 from imagepredict.auth.deletion import AccountDeletion
+from imagepredict.auth.service import AuthService
 from imagepredict.auth.validation import (
     Credentials,
     EmailVerification,
@@ -28,6 +29,7 @@ from imagepredict.auth.validation import (
     Registration,
 )
 from imagepredict.auth.views import Accepted, Me, PublicUser, SessionBody
+from imagepredict.auth.wiring import build_accounts, build_auth_service
 from imagepredict.aws import s3_client
 from imagepredict.errors import (
     EmailTaken,

@@ -12,11 +12,11 @@ import pytest
 from pymongo.database import Database
 
 from imagepredict.api.caller import account_of
-from imagepredict.auth import AuthService
 from imagepredict.auth.account_tokens import PASSWORD_RESET, VERIFY_EMAIL, AccountTokenStore
 from imagepredict.auth.accounts import AccountLimits, Accounts
 from imagepredict.auth.passwords import PasswordHasher
 from imagepredict.auth.roles import RolePolicy
+from imagepredict.auth.service import AuthService
 from imagepredict.auth.sessions import RefreshTokenStore
 from imagepredict.auth.throttle import LoginThrottle
 from imagepredict.auth.tokens import AccessTokens

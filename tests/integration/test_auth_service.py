@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from imagepredict.api.caller import account_of
-from imagepredict.auth import AuthService
 from imagepredict.auth.passwords import PasswordHasher
+from imagepredict.auth.service import AuthService
 from imagepredict.auth.sessions import RefreshTokenStore
 from imagepredict.auth.throttle import LoginThrottle
 from imagepredict.auth.tokens import AccessTokens, hash_refresh_token

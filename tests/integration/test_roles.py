@@ -9,9 +9,9 @@ import pytest
 from pymongo.database import Database
 
 from imagepredict.api.caller import CallerAccount, account_of, current_admin
-from imagepredict.auth import AuthService
 from imagepredict.auth.passwords import PasswordHasher
 from imagepredict.auth.roles import RolePolicy
+from imagepredict.auth.service import AuthService
 from imagepredict.auth.sessions import RefreshTokenStore
 from imagepredict.auth.throttle import LoginThrottle
 from imagepredict.auth.tokens import AccessTokens

@@ -16,7 +16,7 @@ from hypothesis import event as observe
 from hypothesis import strategies as st
 
 import imagepredict.api.caller as caller_module
-from imagepredict.auth import AccessTokens
+from imagepredict.auth.tokens import AccessTokens
 from imagepredict.errors import EmailTaken, InvalidCredentials, InvalidToken
 from tests.unit.api_harness import SECRET, USER_ID, EveryAccount, access_token, event, invoke, load_function, post_json
 

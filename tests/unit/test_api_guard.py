@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import imagepredict.api.caller as caller_module
-from imagepredict.auth import AccessTokens
+from imagepredict.auth.tokens import AccessTokens
 from imagepredict.errors import Forbidden
 from tests.unit.api_harness import (
     API_FUNCTIONS,

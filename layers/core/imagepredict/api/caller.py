@@ -23,10 +23,10 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Depends, Request
 
-from imagepredict.auth import build_access_tokens
 from imagepredict.auth.roles import ADMIN, Role
 from imagepredict.auth.tokens import AccessClaims, AccessTokens
 from imagepredict.auth.users import User, UserStore
+from imagepredict.auth.wiring import build_access_tokens
 from imagepredict.errors import Forbidden, InvalidToken
 from imagepredict.settings import get_settings
 from imagepredict.storage.mongo import get_database, per_mongodb_uri
