@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "tests" / "fixtures" / "digits"
 ARTIFACTS = ROOT / "tests" / "browser" / "artifacts"
 PASSWORD = "correct horse battery"
+ADMIN_ROUTES = ["#/admin/users", "#/admin/predictions", "#/admin/stats", "#/admin/dead-letters", "#/admin/audit"]
 
 
 def shoot(page: Page, name: str) -> None:
@@ -60,3 +61,16 @@ def mailed_link(stack: RunningStack, address: str, route: str, *, after: int = 0
             return links[0]
         time.sleep(0.2)
     raise AssertionError(f"no {route} link mailed to {address} within {timeout}s")
+
+
+def become_admin(page: Page, stack: RunningStack, address: str, name: str = "Ada Admin") -> None:
+    """Register an ADMIN_EMAILS address and follow the verification link mailed to it, in the browser."""
+    register(page, name, email=address)
+    expect(page.get_by_role("navigation", name="Administration")).to_be_hidden()  # not before it is verified
+    page.goto(mailed_link(stack, address, "verify-email"))
+    expect(page.get_by_role("status")).to_have_text(re.compile(rf"^{re.escape(address)} is verified"))
+    expect(page.get_by_role("navigation", name="Administration")).to_be_visible()
+
+
+def admin_link(page: Page, label: str) -> None:
+    page.get_by_role("navigation", name="Administration").get_by_role("link", name=label).click()

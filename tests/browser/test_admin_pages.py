@@ -20,12 +20,11 @@ from playwright.sync_api import Browser, Page, Route, expect
 
 from tests.browser.a11y import assert_accessible
 from tests.browser.conftest import WEB_ADMIN_STACK_NAME, WEB_ADMINS, open_page
-from tests.browser.helpers import SAMPLES, log_in, mailed_link, register, shoot, upload
+from tests.browser.helpers import ADMIN_ROUTES, SAMPLES, admin_link, become_admin, log_in, register, shoot, upload
 from tests.conftest import RunningStack, aws_client
 
 pytestmark = pytest.mark.slow
 T = TypeVar("T")
-ADMIN_ROUTES = ["#/admin/users", "#/admin/predictions", "#/admin/stats", "#/admin/dead-letters", "#/admin/audit"]
 NOT_JSON = "Unusable message: the message body is not JSON"
 
 
@@ -53,19 +52,6 @@ def wait_for(check: Callable[[], T | None], what: str, timeout: float = 60) -> T
             return found
         time.sleep(0.5)
     raise AssertionError(f"{what} did not happen within {timeout:.0f} s")
-
-
-def become_admin(page: Page, stack: RunningStack, address: str, name: str = "Ada Admin") -> None:
-    """Register an ADMIN_EMAILS address and follow the verification link mailed to it, in the browser."""
-    register(page, name, email=address)
-    expect(page.get_by_role("navigation", name="Administration")).to_be_hidden()  # not before it is verified
-    page.goto(mailed_link(stack, address, "verify-email"))
-    expect(page.get_by_role("status")).to_have_text(re.compile(rf"^{re.escape(address)} is verified"))
-    expect(page.get_by_role("navigation", name="Administration")).to_be_visible()
-
-
-def admin_link(page: Page, label: str) -> None:
-    page.get_by_role("navigation", name="Administration").get_by_role("link", name=label).click()
 
 
 def queue_url(sqs: Any, logical_id: str) -> str:
