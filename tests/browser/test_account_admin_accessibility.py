@@ -49,8 +49,9 @@ def tab_through(page: Page, limit: int = 80) -> list[dict]:
 
 
 def assert_measured(page: Page, route: str) -> None:
-    expect(page.locator("h1")).to_be_focused()
+    page.reload()  # a new document: "networkidle" then waits for the page's own requests too
     page.wait_for_load_state("networkidle")
+    expect(page.locator("h1")).to_be_focused()
     stops = tab_through(page)
     assert len(stops) > 3, (route, stops)
     for stop in stops:

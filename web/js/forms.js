@@ -13,6 +13,24 @@ export function statusLine(className = "muted") {
   return h("p", { className, role: "status" });
 }
 
+// A button that cannot be used for now (a request on its way, nothing to act on) yet keeps keyboard focus:
+// aria-disabled, not disabled (a focused button that becomes disabled drops focus to the page's body); clicks on it
+// do nothing while it is held.
+export function hold(button, held = true) {
+  if (!button.holdGuard) {
+    button.holdGuard = true;
+    button.addEventListener("click", (event) => {
+      if (isHeld(button)) { event.preventDefault(); event.stopImmediatePropagation(); }
+    }, true);
+  }
+  if (held) button.setAttribute("aria-disabled", "true");
+  else button.removeAttribute("aria-disabled");
+}
+
+export function isHeld(button) {
+  return button.getAttribute("aria-disabled") === "true";
+}
+
 export function showError(box, error) {
   box.textContent = error instanceof ApiError ? error.message : "Something went wrong. Please try again.";
   box.hidden = false;
@@ -47,7 +65,7 @@ export function showFieldErrors(fields, errors) {
   }
 }
 
-// A card with a heading, an error box, the fields and a submit button. `submit` runs with the button disabled;
+// A card with a heading, an error box, the fields and a submit button. `submit` runs with the button held;
 // an ApiError's message goes in the box and its `fields` under each field. `after` runs once it succeeded.
 // `level`: "h2" for a form that is one part of a page; `intro` may be text or nodes.
 export function formCard({ title, intro, fields, submitLabel, submit, after, extra = [], danger = false, narrow = true, level = "h1" }) {
@@ -59,9 +77,10 @@ export function formCard({ title, intro, fields, submitLabel, submit, after, ext
     h("div", { className: "actions" }, button, ...extra));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    if (isHeld(button)) return; // one at a time (Enter in a field submits too)
     box.hidden = true;
     showFieldErrors(fields, {});
-    button.disabled = true;
+    hold(button);
     try {
       const result = await submit();
       if (after) after(result);
@@ -69,7 +88,7 @@ export function formCard({ title, intro, fields, submitLabel, submit, after, ext
       showError(box, error);
       if (error instanceof ApiError) showFieldErrors(fields, error.fields);
     } finally {
-      button.disabled = false;
+      hold(button, false);
     }
   });
   return { form, box, button };

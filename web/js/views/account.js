@@ -3,7 +3,7 @@
 
 import { ApiError } from "../api.js";
 import { h } from "../dom.js";
-import { alertBox, field, formCard, showError, statusLine } from "../forms.js";
+import { alertBox, field, formCard, hold, showError, statusLine } from "../forms.js";
 import { when } from "../format.js";
 
 const UNVERIFIED = "Results are shown here but not emailed to you until you verify your address.";
@@ -14,14 +14,14 @@ function resendControls(ctx) {
   const line = statusLine();
   const box = alertBox();
   button.addEventListener("click", async () => {
-    button.disabled = true;
+    hold(button);
     box.hidden = true;
     try {
       line.textContent = (await ctx.api.resendVerification()).message + ". The link works for 24 hours.";
     } catch (error) {
       showError(box, error);
     } finally {
-      button.disabled = false;
+      hold(button, false);
     }
   });
   return { button, line, box };

@@ -2,7 +2,7 @@
 // loaded a page at a time ("Load more"), short ids and badges.
 
 import { h } from "../../dom.js";
-import { showError } from "../../forms.js";
+import { hold, showError } from "../../forms.js";
 
 // A table's box that scrolls sideways when the table is wider than the page: keyboards can scroll only what they can
 // focus, so it is a tab stop while (and only while) it does.
@@ -33,7 +33,7 @@ export function pagedRows({ fetchPage, row, body, box, empty, status, noun, head
 
   async function load(first) {
     const mine = first ? ++generation : generation;
-    more.disabled = true;
+    hold(more);
     box.hidden = true;
     try {
       const page = await fetchPage(first ? null : cursor);
@@ -52,7 +52,7 @@ export function pagedRows({ fetchPage, row, body, box, empty, status, noun, head
     } catch (error) {
       if (mine === generation) showError(box, error);
     } finally {
-      more.disabled = false;
+      hold(more, false);
     }
   }
   more.addEventListener("click", () => load(false));

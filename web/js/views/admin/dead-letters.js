@@ -3,7 +3,7 @@
 // shows here), redrive the selected ones, discard one.
 
 import { h } from "../../dom.js";
-import { alertBox, showError, statusLine } from "../../forms.js";
+import { alertBox, hold, showError, statusLine } from "../../forms.js";
 import { when } from "../../format.js";
 import { badge, dataTable, plural, shortId } from "./common.js";
 
@@ -34,15 +34,16 @@ export function deadLettersView(ctx) {
   const empty = h("p", { className: "muted", hidden: true }, "The dead-letter queue is empty.");
   const { wrap, body } = dataTable("Dead letters", ["Select", "Message", "Sent", "Received", "Reason", "Prediction", "Action"]);
   const all = h("button", { type: "button" }, "Redrive all");
-  const selected = h("button", { type: "button", className: "secondary", disabled: true }, "Redrive selected");
+  const selected = h("button", { type: "button", className: "secondary" }, "Redrive selected");
   const reload = h("button", { type: "button", className: "link" }, "Refresh");
+  hold(selected); // until something is selected
   let timer = null;
   let stopped = false;
 
   const checked = () => [...body.querySelectorAll("input[type=checkbox]:checked")].map((input) => input.value);
   const selectionChanged = () => {
     const n = checked().length;
-    selected.disabled = n === 0;
+    hold(selected, n === 0);
     selected.textContent = n ? `Redrive selected (${n})` : "Redrive selected";
   };
 
@@ -60,7 +61,7 @@ export function deadLettersView(ctx) {
       h("td", {}, discard));
     discard.addEventListener("click", async () => {
       if (!window.confirm(`Discard message ${letter.message_id}? It is deleted from the dead-letter queue for good; its prediction stays as it is.`)) return;
-      discard.disabled = true;
+      hold(discard);
       box.hidden = true;
       try {
         await ctx.api.admin.discard(letter.message_id);
@@ -73,7 +74,7 @@ export function deadLettersView(ctx) {
         (neighbour?.querySelector("button.danger") || all).focus();
       } catch (error) {
         showError(box, error);
-        discard.disabled = false;
+        hold(discard, false);
       }
     });
     return item;
@@ -94,7 +95,7 @@ export function deadLettersView(ctx) {
         + (page.items.length < page.approximate_count ? ` (${page.items.length} shown).` : ".");
       task.textContent = taskText(page.move_task);
       task.className = `notice task ${TASK_KINDS[page.move_task?.status] || ""}`;
-      all.disabled = page.approximate_count === 0 || page.move_task?.status === "RUNNING";
+      hold(all, page.approximate_count === 0 || page.move_task?.status === "RUNNING");
       if (page.move_task?.status === "RUNNING") timer = setTimeout(load, POLL_MS);
     } catch (error) {
       if (!stopped) showError(box, error);
@@ -103,8 +104,8 @@ export function deadLettersView(ctx) {
 
   async function redrive(ids) {
     box.hidden = true;
-    all.disabled = true;
-    selected.disabled = true;
+    hold(all);
+    hold(selected);
     try {
       const answer = await ctx.api.admin.redrive(ids);
       done.textContent = answer.mode === "all"

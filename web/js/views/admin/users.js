@@ -2,7 +2,7 @@
 // disable and enable (a disabled person is signed out at once and cannot log in again until enabled).
 
 import { h } from "../../dom.js";
-import { alertBox, showError, statusLine } from "../../forms.js";
+import { alertBox, hold, showError, statusLine } from "../../forms.js";
 import { when } from "../../format.js";
 import { badge, dataTable, pagedRows, plural } from "./common.js";
 
@@ -32,7 +32,7 @@ export function usersView(ctx) {
         ? `Disable ${user.email}? They are signed out at once and cannot log in until the account is enabled again.`
         : `Enable ${user.email}? They can log in again.`;
       if (!window.confirm(question)) return;
-      button.disabled = true;
+      hold(button);
       box.hidden = true;
       try {
         const { user: changed } = await (disabling ? ctx.api.admin.disable(user.id) : ctx.api.admin.enable(user.id));
@@ -42,7 +42,7 @@ export function usersView(ctx) {
         done.textContent = `${disabling ? "Disabled" : "Enabled"} ${changed.email}.`;
       } catch (error) {
         showError(box, error);
-        button.disabled = false;
+        hold(button, false);
       }
     });
     return button;
