@@ -7,7 +7,7 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -102,3 +102,19 @@ def web_admin_stack(stack: RunningStack, tmp_path_factory: pytest.TempPathFactor
     )
     yield running
     running.stop()
+
+
+@pytest.fixture
+def pages(browser: Browser, web_admin_stack: RunningStack) -> Iterator[Callable[..., Page]]:
+    """New pages on the admin stack (each its own browser context) that fail the test on console errors."""
+    problems: list[str] = []
+    opened: list[Page] = []
+
+    def new(**options: object) -> Page:
+        opened.append(open_page(browser, web_admin_stack, problems, **options))
+        return opened[-1]
+
+    yield new
+    for page in opened:
+        page.context.close()
+    assert problems == [], f"console errors: {problems}"

@@ -1,8 +1,8 @@
 """The admin pages in a real browser on web_admin_stack (its ADMIN_EMAILS name WEB_ADMINS; its own queues): the
 journey of the issue (an address promoted by configuration and verified through the mailed link -> users -> one
-disabled -> that user refused -> a dead letter redriven -> all of it in the audit log), the stats charts and the
-prediction filters, and a user who never sees an admin page (and whose token the API refuses). Every page is
-scanned with axe-core."""
+disabled -> that user refused -> a dead letter redriven -> all of it in the audit log), and a user who never sees
+an admin page (and whose token the API refuses). Every page is scanned with axe-core. Stats and filters:
+test_admin_stats.py."""
 
 from __future__ import annotations
 
@@ -10,38 +10,22 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import pytest
 import requests
 from bson import ObjectId
-from playwright.sync_api import Browser, Page, Route, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.browser.a11y import assert_accessible
-from tests.browser.conftest import WEB_ADMIN_STACK_NAME, WEB_ADMINS, open_page
-from tests.browser.helpers import ADMIN_ROUTES, SAMPLES, admin_link, become_admin, log_in, register, shoot, upload
+from tests.browser.conftest import WEB_ADMIN_STACK_NAME, WEB_ADMINS
+from tests.browser.helpers import ADMIN_ROUTES, SAMPLES, admin_link, become_admin, log_in, register, shoot
 from tests.conftest import RunningStack, aws_client
 
 pytestmark = pytest.mark.slow
 T = TypeVar("T")
 NOT_JSON = "Unusable message: the message body is not JSON"
-
-
-@pytest.fixture
-def pages(browser: Browser, web_admin_stack: RunningStack) -> Iterator[Callable[..., Page]]:
-    """New pages on the admin stack (each its own browser context) that fail the test on console errors."""
-    problems: list[str] = []
-    opened: list[Page] = []
-
-    def new(**options: object) -> Page:
-        opened.append(open_page(browser, web_admin_stack, problems, **options))
-        return opened[-1]
-
-    yield new
-    for page in opened:
-        page.context.close()
-    assert problems == [], f"console errors: {problems}"
 
 
 def wait_for(check: Callable[[], T | None], what: str, timeout: float = 60) -> T:
@@ -251,86 +235,3 @@ def test_a_page_fooled_into_showing_admin_pages_still_gets_nothing(pages: Callab
         page.goto(f"/{route}")
         expect(page.get_by_role("alert")).to_have_text("This needs an administrator's account")
         expect(page.locator("tr[data-user], tr[data-message], tr[data-action], tr[id^=prediction-]")).to_have_count(0)
-
-
-def test_stats_charts_and_prediction_filters(
-    pages: Callable[..., Page], web_admin_stack: RunningStack, stack_db
-) -> None:
-    admin = pages()
-    become_admin(admin, web_admin_stack, WEB_ADMINS[1], "Stat Admin")
-    for sample, digit in (("digit-7.png", "7"), ("digit-3.png", "3")):
-        upload(admin, SAMPLES / sample)
-        expect(admin.get_by_test_id("top")).to_contain_text(digit, timeout=30_000)
-
-    admin_link(admin, "Stats")
-    expect(admin.get_by_role("heading", level=1, name="Stats")).to_be_focused()
-    per_day = admin.get_by_role(
-        "img", name=re.compile(r"^Predictions per day over the last 30 days, stacked by status")
-    )
-    expect(per_day).to_be_visible()
-    expect(per_day).to_have_accessible_name(re.compile(r"\d+ in all \(\d+ done, "))
-    expect(admin.get_by_role("img", name=re.compile(r"^Classification time, from a consumer's claim"))).to_be_visible()
-    expect(admin.get_by_role("img", name=re.compile(r"^Top labels: .*7 \d+"))).to_be_visible()
-    expect(admin.get_by_role("img", name=re.compile(r"^Email outcomes: "))).to_be_visible()
-    models = admin.get_by_role("table", name="Current model per consumer")
-    expect(models.get_by_role("row", name=re.compile("^lambda "))).to_be_visible()
-    admin.get_by_text("Predictions per day: the numbers").click()
-    expect(admin.get_by_role("table", name="Predictions per day").locator("tbody tr")).to_have_count(30)
-    shoot(admin, "admin-stats")
-    assert_accessible(admin, "admin stats")
-    admin.get_by_label("Period").select_option("7")
-    expect(admin.get_by_role("table", name="Predictions per day").locator("tbody tr")).to_have_count(7)
-
-    admin_link(admin, "Users")
-    admin.get_by_label("Email starts with").fill(WEB_ADMINS[1])
-    admin.get_by_role("button", name="Search").click()
-    admin.get_by_role("link", name=f"2 predictions of {WEB_ADMINS[1]}").click()
-    expect(admin).to_have_url(re.compile(r"#/admin/predictions\?user_id=[0-9a-f]{24}$"))
-    rows = admin.locator("tbody tr")
-    expect(rows).to_have_count(2)
-    expect(rows.first).to_contain_text("digit-3.png")  # newest first
-    admin.get_by_label("Top label").fill("7")
-    admin.get_by_label("Status").select_option("done")
-    admin.get_by_role("button", name="Apply filters").click()
-    expect(rows).to_have_count(1)
-    expect(rows.first).to_contain_text("digit-7.png")
-    expect(rows.first).to_contain_text(WEB_ADMINS[1])
-    expect(admin).to_have_url(re.compile(r"status=done&.*label=7&user_id="))
-    shoot(admin, "admin-predictions")
-    assert_accessible(admin, "admin predictions, filtered")
-    admin.get_by_label("Owner's user id").fill("not-an-id")
-    admin.get_by_role("button", name="Apply filters").click()
-    expect(admin.locator("#filter-user_id-error")).to_have_text(re.compile("user id"))
-    expect(admin.get_by_label("Owner's user id")).to_have_attribute("aria-invalid", "true")
-    assert_accessible(admin, "admin predictions, a bad filter")
-
-    phone = pages(viewport={"width": 375, "height": 740}, is_mobile=True)
-    log_in(phone, WEB_ADMINS[1])
-    expect(phone.get_by_role("navigation", name="Administration")).to_be_visible()
-    for route in ADMIN_ROUTES:
-        phone.goto(f"/{route}")
-        phone.wait_for_load_state("networkidle")
-        assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), route
-        shoot(phone, "phone-" + route.rsplit("/", 1)[1])
-        assert_accessible(phone, f"{route} on a phone")
-
-
-def test_chart_ticks_are_round_numbers(browser: Browser, stack: RunningStack) -> None:
-    context = browser.new_context(base_url=stack.api_url)
-    page = context.new_page()
-    page.goto("/#/")
-    shown = page.evaluate(
-        "async (values) => { const { ticks } = await import('/js/charts.js'); return values.map((v) => ticks(v)); }",
-        [0, 1, 3, 7, 10, 42, 100, 999],
-    )
-    context.close()
-    assert shown == [
-        [0, 1],
-        [0, 1],
-        [0, 1, 2, 3],
-        [0, 2, 4, 6, 8],
-        [0, 5, 10],
-        [0, 20, 40, 60],
-        [0, 50, 100],
-        [0, 500, 1000],
-    ]
