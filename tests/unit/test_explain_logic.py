@@ -3,6 +3,7 @@ whose answer depends on one known region, batching, viridis, upsampling, the PNG
 
 from __future__ import annotations
 
+import ast
 import io
 from collections.abc import Sequence
 from pathlib import Path
@@ -222,3 +223,22 @@ def test_spearman_uses_mean_ranks_for_ties() -> None:
     assert spearman(np.arange(5), -np.arange(5)) == pytest.approx(-1.0)
     assert spearman(np.array([1, 2, 3, 4, 5]), np.array([5, 6, 7, 8, 7])) == pytest.approx(0.8207826816681233)
     assert np.isnan(spearman(np.arange(4), np.ones(4)))
+
+
+def imported_modules(package: Path) -> set[str]:
+    found = set()
+    for path in package.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                found.add(node.module)
+            elif isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+    return found
+
+
+def test_dependencies_point_one_way_explain_uses_the_model_and_nothing_uses_explain() -> None:
+    core = ROOT / "layers" / "core" / "imagepredict"
+    ours = {module for module in imported_modules(core / "explain") if module.startswith("imagepredict")}
+    assert ours <= {"imagepredict.model.classifier", "imagepredict.explain.colormap", "imagepredict.explain.occlusion"}
+    for package in ("imaging", "model"):
+        assert not any(module.startswith("imagepredict.explain") for module in imported_modules(core / package))
