@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import uuid
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 import requests
@@ -22,20 +21,10 @@ from tests.browser.a11y import assert_accessible
 from tests.browser.conftest import WEB_ADMIN_STACK_NAME, WEB_ADMINS
 from tests.browser.helpers import ADMIN_ROUTES, SAMPLES, admin_link, become_admin, log_in, register, shoot
 from tests.conftest import RunningStack, aws_client
+from tests.polling import wait_for
 
 pytestmark = pytest.mark.slow
-T = TypeVar("T")
 NOT_JSON = "Unusable message: the message body is not JSON"
-
-
-def wait_for(check: Callable[[], T | None], what: str, timeout: float = 60) -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.5)
-    raise AssertionError(f"{what} did not happen within {timeout:.0f} s")
 
 
 def queue_url(sqs: Any, logical_id: str) -> str:

@@ -6,10 +6,8 @@ back in the queue. Every action is in the audit log."""
 from __future__ import annotations
 
 import json
-import time
 import uuid
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from bson import ObjectId
@@ -18,19 +16,9 @@ from pymongo.database import Database
 from tests.conftest import ADMIN_STACK_NAME, RunningStack, aws_client
 from tests.integration.admin_client import Session, admin_session
 from tests.integration.api_client import SAMPLES
+from tests.polling import wait_for
 
 pytestmark = pytest.mark.slow
-T = TypeVar("T")
-
-
-def wait_for(check: Callable[[], T | None], what: str, timeout: float = 60) -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.5)
-    raise AssertionError(f"{what} did not happen within {timeout:.0f} s")
 
 
 @pytest.fixture(scope="module")

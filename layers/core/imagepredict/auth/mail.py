@@ -27,6 +27,7 @@ from imagepredict.email import (
 from imagepredict.email.failures import classify_send_error
 from imagepredict.observability import logger, metrics
 
+ComposeLink = Callable[[str, User, str], EmailMessage]  # (sender, account, token) → the email with the link
 RESET_MINUTES = int(LIFETIMES[PASSWORD_RESET].total_seconds() // 60)
 VERIFY_HOURS = int(LIFETIMES[VERIFY_EMAIL].total_seconds() // 3600)
 
@@ -61,35 +62,32 @@ class AccountMail:
         user = self._users.by_email(email)
         if user is None or user.disabled:
             return self._skip("PasswordReset", "no active account has this address")
-        sender = self._sender
-        if sender is None:
-            return self._skip("PasswordReset", "no SENDER_EMAIL")
-        token = self._tokens.issue(user.id, user.email, PASSWORD_RESET, self._clock())
-        message = compose_password_reset_email(
-            sender=sender,
-            recipient=user.email,
-            name=user.name,
-            link=reset_link(self._app_url, token),
-            expires_in_minutes=RESET_MINUTES,
-        )
-        return self._send("PasswordReset", user, message)
+        return self._send_link("PasswordReset", user, PASSWORD_RESET, self._reset_email)
 
     def verification(self, user_id: str) -> bool:
         user = self._users.by_id(user_id)
         if user is None or user.disabled or user.email_verified:
             return self._skip("Verification", "the account is gone, disabled or already verified")
-        sender = self._sender
-        if sender is None:
-            return self._skip("Verification", "no SENDER_EMAIL")
-        token = self._tokens.issue(user.id, user.email, VERIFY_EMAIL, self._clock())
-        message = compose_verification_email(
-            sender=sender,
-            recipient=user.email,
-            name=user.name,
-            link=verification_link(self._app_url, token),
-            expires_in_hours=VERIFY_HOURS,
+        return self._send_link("Verification", user, VERIFY_EMAIL, self._verification_email)
+
+    def _send_link(self, kind: str, user: User, purpose: str, compose: ComposeLink) -> bool:
+        """A fresh one-time token for `purpose`, mailed in the email `compose` writes (sender, user, token)."""
+        if self._sender is None:
+            return self._skip(kind, "no SENDER_EMAIL")
+        token = self._tokens.issue(user.id, user.email, purpose, self._clock())
+        return self._send(kind, user, compose(self._sender, user, token))
+
+    def _reset_email(self, sender: str, user: User, token: str) -> EmailMessage:
+        link = reset_link(self._app_url, token)
+        return compose_password_reset_email(
+            sender=sender, recipient=user.email, name=user.name, link=link, expires_in_minutes=RESET_MINUTES
         )
-        return self._send("Verification", user, message)
+
+    def _verification_email(self, sender: str, user: User, token: str) -> EmailMessage:
+        link = verification_link(self._app_url, token)
+        return compose_verification_email(
+            sender=sender, recipient=user.email, name=user.name, link=link, expires_in_hours=VERIFY_HOURS
+        )
 
     def password_changed(self, user_id: str) -> bool:
         user = self._users.by_id(user_id)
