@@ -31,7 +31,7 @@ export function landingView(ctx) {
         + "else still gets an answer, just not a meaningful one.")),
     section("about-images", "What happens to your images",
       h("ul", { className: "facts" },
-        h("li", {}, h("strong", {}, "Stored privately and encrypted. "), "Your image goes straight to a private storage bucket (Amazon S3), encrypted at rest. Only your account can see it."),
+        h("li", {}, h("strong", {}, "Stored privately and encrypted. "), "Your image goes straight to a private storage bucket (Amazon S3), encrypted at rest. Only your account can see it: the service's administrators see file names and results, never the images."),
         h("li", {}, h("strong", {}, "Deleted automatically. "), "The bucket deletes every uploaded image a fixed number of days after it arrived; the operator of the service sets how many."),
         h("li", {}, h("strong", {}, "The prediction stays until you delete it. "), "The class, the probabilities and the file name are kept, with a placeholder once the image itself is gone."),
         h("li", {}, h("strong", {}, "Deleting is complete. "), "Deleting a prediction deletes its image too. Deleting your account deletes every image, prediction and session of it."))),
