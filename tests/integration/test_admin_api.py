@@ -103,6 +103,8 @@ def test_an_admin_finds_a_user_disables_them_at_once_and_enables_them(
     assert [(item["id"], item["owner_email"], item["consumer"]) for item in everyone] == [
         (prediction["id"], target.email, "lambda")
     ]
+    assert "image_url" not in everyone[0]  # an admin sees results and file names, never the images
+    assert "Signature" not in json.dumps(everyone)  # no presigned link of any kind
 
     disabled = admin.call("POST", f"/admin/users/{target.user_id}/disable")
     assert disabled.status_code == 200, disabled.text
