@@ -20,7 +20,15 @@ from imagepredict.admin.dead_letter_models import (
     RedriveResult,
     dead_letter_not_found,
 )
-from imagepredict.admin.predictions import AdminPredictionPage, Day, ExactText, PredictionFilters, StatusFilter, UserId
+from imagepredict.admin.predictions import (
+    AdminPredictionPage,
+    Day,
+    ExactText,
+    PredictionFilters,
+    PredictionId,
+    StatusFilter,
+    UserId,
+)
 from imagepredict.admin.stats import DEFAULT_DAYS, MAX_DAYS, Days, Stats
 from imagepredict.admin.users import CannotDisableSelf, EmailPrefix, UserBody, UserPage, user_not_found
 from imagepredict.admin.wiring import Admin, build_admin
@@ -131,10 +139,11 @@ def list_predictions(
     label: Annotated[ExactText | None, Query(description="The top label, exactly")] = None,
     model_version: Annotated[ExactText | None, Query(description="The model's version, exactly")] = None,
     user_id: Annotated[UserId | None, Query(description="The owner's id")] = None,
+    prediction_id: Annotated[PredictionId | None, Query(description="One prediction, by its id")] = None,
     limit: PageSize = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> AdminPredictionPage:
-    filters = PredictionFilters(status, since, until, label, model_version, user_id)
+    filters = PredictionFilters(status, since, until, label, model_version, user_id, prediction_id)
     return admin().predictions.page(filters, limit=limit, cursor=cursor)
 
 

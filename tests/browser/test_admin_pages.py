@@ -105,7 +105,7 @@ def test_the_admin_journey(pages: Callable[..., Page], web_admin_stack: RunningS
     assert_accessible(admin, "admin dead letters")
 
     transient.get_by_role("link", name=re.compile("^Prediction ")).click()
-    expect(admin).to_have_url(re.compile(r"#/admin/predictions\?highlight=[0-9a-f]{24}&status=failed$"))
+    expect(admin).to_have_url(re.compile(r"#/admin/predictions\?prediction_id=([0-9a-f]{24})&highlight=\1$"))
     prediction_id = re.search(r"highlight=([0-9a-f]{24})", admin.url).group(1)
     marked = admin.locator("tr.highlight")
     expect(marked).to_contain_text("late-7.png")
@@ -145,7 +145,7 @@ def test_the_admin_journey(pages: Callable[..., Page], web_admin_stack: RunningS
     expect(admin.get_by_text("The dead-letter queue is empty.")).to_be_visible()
 
     admin_link(admin, "All predictions")
-    admin.goto(f"/#/admin/predictions?highlight={prediction_id}")
+    admin.goto(f"/#/admin/predictions?prediction_id={prediction_id}&highlight={prediction_id}")
     expect(admin.locator("tr.highlight")).to_contain_text("done")
 
     admin_link(admin, "Audit log")

@@ -104,6 +104,10 @@ def test_an_admin_finds_a_user_disables_them_at_once_and_enables_them(
         (prediction["id"], target.email, "lambda")
     ]
     assert "image_url" not in everyone[0]  # an admin sees results and file names, never the images
+    by_id = admin.get("/admin/predictions", prediction_id=prediction["id"]).json()["items"]
+    assert [item["id"] for item in by_id] == [prediction["id"]]
+    assert admin.get("/admin/predictions", prediction_id="0" * 24).json()["items"] == []
+    assert admin.get("/admin/predictions", prediction_id=prediction["id"].upper()).status_code == 400
     assert "Signature" not in json.dumps(everyone)  # no presigned link of any kind
 
     disabled = admin.call("POST", f"/admin/users/{target.user_id}/disable")
@@ -177,7 +181,17 @@ def test_stats_count_todays_predictions_and_name_the_lambdas_model(admin: Sessio
 
 QUERIES = {
     "/admin/users": ("email", "limit", "cursor"),
-    "/admin/predictions": ("status", "since", "until", "label", "model_version", "user_id", "limit", "cursor"),
+    "/admin/predictions": (
+        "status",
+        "since",
+        "until",
+        "label",
+        "model_version",
+        "user_id",
+        "prediction_id",
+        "limit",
+        "cursor",
+    ),
     "/admin/audit": ("limit", "cursor"),
     "/admin/stats": ("days",),
 }

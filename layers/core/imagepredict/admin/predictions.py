@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, get_args
 
+from bson import ObjectId
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pymongo import DESCENDING
 from pymongo.collection import Collection
@@ -65,10 +66,17 @@ def _user_id(value: str) -> str:
     return value
 
 
+def _prediction_id(value: str) -> str:
+    if not _USER_ID.fullmatch(value):  # the same shape: an ObjectId as the API writes it
+        raise problem("Must be a prediction id (24 lower-case hexadecimal digits)")
+    return value
+
+
 StatusFilter = Annotated[Status, BeforeValidator(_status)]
 Day = Annotated[date, BeforeValidator(_date), WithJsonSchema({"type": "string", "format": "date"})]
 ExactText = Annotated[str, AfterValidator(_text)]
 UserId = Annotated[str, AfterValidator(_user_id)]
+PredictionId = Annotated[str, AfterValidator(_prediction_id)]
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,7 @@ class PredictionFilters:
     label: str | None = None
     model_version: str | None = None
     user_id: str | None = None
+    prediction_id: str | None = None  # one prediction, whoever owns it (a user quoting an id, a dead letter's link)
 
     def __post_init__(self) -> None:
         if self.since and self.until and self.until < self.since:
@@ -97,6 +106,7 @@ class PredictionFilters:
             "result.top.label": self.label,
             "result.model.version": self.model_version,
             "owner_id": self.user_id,
+            "_id": ObjectId(self.prediction_id) if self.prediction_id else None,
         }
         query.update({field: value for field, value in equal.items() if value is not None})
         return query

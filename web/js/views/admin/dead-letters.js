@@ -13,8 +13,7 @@ const TASK_KINDS = { RUNNING: "processing", COMPLETED: "done", CANCELLED: "pendi
 function predictionLink(letter) {
   if (!letter.prediction_id) return h("span", { className: "muted" }, "none");
   const status = letter.objects.find((object) => object.prediction_id === letter.prediction_id)?.status;
-  const query = new URLSearchParams({ highlight: letter.prediction_id });
-  if (status) query.set("status", status);
+  const query = new URLSearchParams({ prediction_id: letter.prediction_id, highlight: letter.prediction_id });
   return [h("a", { href: `#/admin/predictions?${query}`, "aria-label": `Prediction ${letter.prediction_id}` }, shortId(letter.prediction_id)),
     status ? [" ", badge(status, status)] : null];
 }

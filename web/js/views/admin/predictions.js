@@ -15,6 +15,7 @@ const FILTERS = [
   { name: "label", label: "Top label", type: "text" },
   { name: "model_version", label: "Model version", type: "text" },
   { name: "user_id", label: "Owner's user id", type: "text" },
+  { name: "prediction_id", label: "Prediction id", type: "text" },
 ];
 const HIGHLIGHT_PAGES = 5; // how far "Load more" goes by itself to find the highlighted prediction
 
