@@ -62,7 +62,9 @@ def upsample(grid: np.ndarray, height: int, width: int) -> np.ndarray:
 
 def interpolation(cells: int, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each of `size` output pixels: the cell below, the cell above and the weight of the one above."""
-    centres = np.clip((np.arange(size, dtype=np.float32) + 0.5) * (cells / size) - 0.5, 0, cells - 1)
+    # In float64 (a row of `size` numbers): in float32 a pixel and its mirror image round differently, and a flipped
+    # grid no longer gives the flipped map (up to 3e-6 apart).
+    centres = np.clip((np.arange(size, dtype=np.float64) + 0.5) * (cells / size) - 0.5, 0, cells - 1)
     low = np.floor(centres).astype(np.intp)
     high = np.minimum(low + 1, cells - 1)
     return low, high, (centres - low).astype(np.float32)
