@@ -14,8 +14,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
-from bson import ObjectId
-from bson.errors import InvalidId
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pymongo import ReturnDocument
 from pymongo.collection import Collection
@@ -23,25 +21,17 @@ from pymongo.database import Database
 
 from imagepredict.admin.audit import Actor, AuditLog
 from imagepredict.admin.paging import newest_first
-from imagepredict.auth.roles import ROLES, USER, Role
+from imagepredict.auth.roles import Role
 from imagepredict.auth.sessions import RefreshTokenStore
+from imagepredict.auth.users import object_id, user_from_document
+from imagepredict.auth.views import USER_EXAMPLE
 from imagepredict.clock import utc_now
 from imagepredict.errors import InvalidRequest, NotFound
 from imagepredict.fieldtypes import EMAIL_MAX_LENGTH, Timestamp, problem, unicode_text
 
 _MAX_CODE_POINT = 0x10FFFF
 _SURROGATES = range(0xD800, 0xE000)
-_USER = {
-    "id": "6745a1c2e4b0a1b2c3d4e5f6",
-    "email": "ada@example.com",
-    "name": "Ada Lovelace",
-    "created_at": "2026-11-25T12:00:00.000Z",
-    "role": "user",
-    "email_verified": True,
-    "disabled": False,
-    "disabled_at": None,
-    "predictions": 12,
-}
+_USER = {**USER_EXAMPLE, "disabled": False, "disabled_at": None, "predictions": 12}
 
 
 def _prefix(value: str) -> str:
@@ -120,26 +110,17 @@ def email_range(prefix: str) -> dict[str, Any]:
     return {"email": bounds}
 
 
-def _object_id(user_id: str) -> ObjectId | None:
-    if not isinstance(user_id, str) or len(user_id) != 24:
-        return None
-    try:
-        return ObjectId(user_id)
-    except (InvalidId, TypeError):
-        return None
-
-
 def _admin_user(document: dict[str, Any], predictions: int) -> AdminUser:
-    role = document.get("role", USER)
+    user = user_from_document(document)
     return AdminUser(
-        id=str(document["_id"]),
-        email=document["email"],
-        name=document["name"],
-        created_at=document["created_at"],
-        role=role if role in ROLES else USER,
-        email_verified=document.get("email_verified") is True,
-        disabled=document.get("disabled_at") is not None,
-        disabled_at=document.get("disabled_at"),
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        created_at=user.created_at,
+        role=user.role,
+        email_verified=user.email_verified,
+        disabled=user.disabled,
+        disabled_at=user.disabled_at,
         predictions=predictions,
     )
 
@@ -197,7 +178,7 @@ class AdminUsers:
             return self._body(document)
 
     def _update(self, user_id: str, condition: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any] | None:
-        identifier = _object_id(user_id)
+        identifier = object_id(user_id)
         if identifier is None:
             return None
         return self._users.find_one_and_update(
@@ -205,7 +186,7 @@ class AdminUsers:
         )
 
     def _find(self, user_id: str) -> dict[str, Any]:
-        identifier = _object_id(user_id)
+        identifier = object_id(user_id)
         document = self._users.find_one({"_id": identifier}) if identifier else None
         if document is None:
             raise user_not_found()

@@ -38,7 +38,8 @@ class User:
         return self.tokens_valid_after is None or issued_at >= int(self.tokens_valid_after.timestamp())
 
 
-def _user(document: dict[str, Any]) -> User:
+def user_from_document(document: dict[str, Any]) -> User:
+    """A `users` document as a User: the one reader of the collection's format (the admin pages use it too)."""
     role = document.get("role", USER)
     return User(
         id=str(document["_id"]),
@@ -77,20 +78,20 @@ class UserStore:
             raise EmailTaken(
                 "An account with this email already exists", fields={"email": "Already registered"}
             ) from None
-        return _user({**document, "_id": result.inserted_id})
+        return user_from_document({**document, "_id": result.inserted_id})
 
     def by_email(self, email: str) -> User | None:
         document = self._users.find_one({"email": email})
-        return _user(document) if document else None
+        return user_from_document(document) if document else None
 
     def by_id(self, user_id: str) -> User | None:
-        object_id = _object_id(user_id)
-        document = self._users.find_one({"_id": object_id}) if object_id else None
-        return _user(document) if document else None
+        identifier = object_id(user_id)
+        document = self._users.find_one({"_id": identifier}) if identifier else None
+        return user_from_document(document) if document else None
 
     def exists(self, user_id: str) -> bool:
-        object_id = _object_id(user_id)
-        return object_id is not None and self._users.find_one({"_id": object_id}, {"_id": 1}) is not None
+        identifier = object_id(user_id)
+        return identifier is not None and self._users.find_one({"_id": identifier}, {"_id": 1}) is not None
 
     def set_role(self, user_id: str, role: Role) -> User | None:
         """Store the role RolePolicy derived (the only writer of `role`); the account as it is now."""
@@ -111,24 +112,27 @@ class UserStore:
 
     def is_verified(self, user_id: str) -> bool:
         """Whether the account exists and its owner confirmed the address (one lookup by _id)."""
-        object_id = _object_id(user_id)
-        found = self._users.find_one({"_id": object_id}, {"email_verified": 1}) if object_id else None
+        identifier = object_id(user_id)
+        found = self._users.find_one({"_id": identifier}, {"email_verified": 1}) if identifier else None
         return bool(found) and found.get("email_verified") is True
 
     def _update(self, user_id: str, update: dict[str, Any]) -> User | None:
-        object_id = _object_id(user_id)
-        if object_id is None:
+        identifier = object_id(user_id)
+        if identifier is None:
             return None
-        document = self._users.find_one_and_update({"_id": object_id}, update, return_document=ReturnDocument.AFTER)
-        return _user(document) if document else None
+        document = self._users.find_one_and_update({"_id": identifier}, update, return_document=ReturnDocument.AFTER)
+        return user_from_document(document) if document else None
 
     def delete(self, user_id: str) -> None:
-        object_id = _object_id(user_id)
-        if object_id is not None:
-            self._users.delete_one({"_id": object_id})
+        identifier = object_id(user_id)
+        if identifier is not None:
+            self._users.delete_one({"_id": identifier})
 
 
-def _object_id(user_id: str) -> ObjectId | None:
+def object_id(user_id: str) -> ObjectId | None:
+    """The ObjectId an account id names, or None for any other text (no lookup is worth making)."""
+    if not isinstance(user_id, str) or len(user_id) != 24:  # ObjectId also takes 12 raw bytes: not an id we write
+        return None
     try:
         return ObjectId(user_id)
     except (InvalidId, TypeError):

@@ -11,7 +11,7 @@ from imagepredict.auth.service import Session
 from imagepredict.auth.users import User
 from imagepredict.fieldtypes import Timestamp
 
-_USER = {
+USER_EXAMPLE = {
     "id": "6745a1c2e4b0a1b2c3d4e5f6",
     "email": "ada@example.com",
     "name": "Ada Lovelace",
@@ -24,7 +24,7 @@ _USER = {
 class PublicUser(BaseModel):
     """An account, without its password hash."""
 
-    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [_USER]})
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [USER_EXAMPLE]})
 
     id: str
     email: str
@@ -46,7 +46,7 @@ class SessionBody(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "user": _USER,
+                    "user": USER_EXAMPLE,
                     "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI2NzQ1YTFjMiJ9.c2lnbmF0dXJl",
                     "refresh_token": "q0Zt6mJ2d0XxB8pQ1c3u9r5yLk4vN7sAeWfGhIjKlMo",
                     "token_type": "Bearer",
@@ -68,7 +68,7 @@ class SessionBody(BaseModel):
 
 
 class Me(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"user": _USER}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"user": USER_EXAMPLE}]})
 
     user: PublicUser
 
